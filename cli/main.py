@@ -1,0 +1,29 @@
+"""The `switchover` command: one entry point for operators and developers."""
+
+from __future__ import annotations
+
+import typer
+
+from cli import db_cmd
+from cli.errors import run_guarded
+
+app = typer.Typer(
+    name="switchover",
+    help=(
+        "Switchover moves a customer portal from one shared login per organization to individual "
+        "email logins. Settings come from SWITCHOVER_* variables or .env; start with "
+        "`switchover db upgrade`, then `switchover seed` for demo data."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(db_cmd.app, name="db")
+
+
+def main() -> None:
+    run_guarded(app)
+
+
+if __name__ == "__main__":
+    main()

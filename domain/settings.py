@@ -1,0 +1,164 @@
+"""Every knob of Switchover, read from the environment (prefix ``SWITCHOVER_``) and ``.env``.
+
+Dates of the calendar are calendar days in the configured time zone (Asia/Tokyo by default),
+because that is how the announcement states them; ``Calendar`` turns them into UTC instants.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AnyHttpUrl,
+    EmailStr,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_SQLITE_PATH = Path("var") / "switchover.db"
+
+
+class SettingsError(Exception):
+    """A settings value cannot be used; the message is one line naming the variable and the fix."""
+
+
+def normalize_database_url(raw: str) -> str:
+    """Validate a database URL and pick the driver we ship (psycopg 3 for PostgreSQL).
+
+    ``postgresql://`` and ``postgres://`` are what people paste from their hosting panel; without a
+    driver SQLAlchemy would reach for psycopg2, which we do not install.
+    """
+    try:
+        url: URL = make_url(raw)
+    except ArgumentError as exc:
+        raise ValueError(
+            f"{raw!r} is not a database URL; use sqlite:///path/to/file.db or "
+            "postgresql://user@host:5432/dbname"
+        ) from exc
+    backend = url.get_backend_name()
+    if backend in ("postgres", "postgresql"):
+        url = url.set(drivername="postgresql+psycopg")
+    elif backend != "sqlite":
+        raise ValueError(
+            f"unsupported database {backend!r}; Switchover runs on sqlite or postgresql"
+        )
+    if backend == "sqlite" and url.database in (None, "", ":memory:"):
+        raise ValueError("an in-memory SQLite database cannot be shared; give a file path")
+    return url.render_as_string(hide_password=False)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SWITCHOVER_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_SQLITE_PATH}",
+        description="SQLAlchemy URL: a SQLite file (default) or postgresql://user@host/db.",
+    )
+    database_echo: bool = False
+
+    # --- the calendar (calendar days in `timezone`) ---
+    timezone: str = "Asia/Tokyo"
+    preregistration_opens: dt.date = dt.date(2025, 6, 15)
+    preregistration_closes: dt.date = dt.date(2025, 9, 14)
+    switch_date: dt.date = dt.date(2025, 9, 28)
+    clock_at: dt.datetime | None = Field(
+        default=None,
+        description="Let the whole stack stand on this instant (it then advances in real time); "
+        "for demos and rehearsals. Naive values are read in `timezone`.",
+    )
+
+    # --- tokens ---
+    verification_token_ttl_hours: Annotated[int, Field(gt=0, le=24 * 90)] = 24 * 14
+    activation_token_ttl_hours: Annotated[int, Field(gt=0, le=24 * 90)] = 24 * 7
+    unverified_nudge_after_days: Annotated[int, Field(gt=0)] = 5
+
+    # --- mail ---
+    mail_from: EmailStr = "no-reply@portal.example.com"
+    mail_from_name: str = "Web Service Portal"
+    reply_to: EmailStr = "cch-portal@classnk.or.jp"
+
+    # --- helpdesk (defaults from the announcement) ---
+    helpdesk_email: EmailStr = "cch-portal@classnk.or.jp"
+    helpdesk_form_url: AnyHttpUrl = AnyHttpUrl("https://forms.office.com/r/1cPRhM26MH")
+    helpdesk_name: str = "CCH Portal Account Helpdesk"
+
+    # --- the portal ---
+    portal_base_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8000")
+    portal_name: str = "Web Service Portal"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        return normalize_database_url(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name like Asia/Tokyo"
+            ) from exc
+        return value
+
+    @model_validator(mode="after")
+    def _calendar_in_order(self) -> Settings:
+        if not self.preregistration_opens <= self.preregistration_closes < self.switch_date:
+            raise ValueError(
+                "the calendar must satisfy preregistration_opens <= preregistration_closes "
+                f"< switch_date (got {self.preregistration_opens}, "
+                f"{self.preregistration_closes}, {self.switch_date})"
+            )
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return make_url(self.database_url).get_backend_name() == "sqlite"
+
+    def public_url(self, path: str) -> str:
+        return str(self.portal_base_url).rstrip("/") + "/" + path.lstrip("/")
+
+
+def _describe(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        name = ".".join(str(p) for p in item["loc"]) or "settings"
+        variable = f"SWITCHOVER_{name.upper()}" if item["loc"] else "the calendar settings"
+        message = item["msg"].removeprefix("Value error, ")
+        parts.append(f"{variable}: {message}")
+    return "; ".join(parts)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings, turning validation errors into one `SettingsError` line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(
+            f"invalid setting — {_describe(exc)} (fix it in the environment or in .env)"
+        ) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; tests and the simulator pass their own `Settings` instead."""
+    return load_settings()
