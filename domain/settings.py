@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AnyHttpUrl,
     EmailStr,
     Field,
+    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
@@ -90,6 +91,26 @@ class Settings(BaseSettings):
     mail_from: EmailStr = "no-reply@portal.example.com"
     mail_from_name: str = "Web Service Portal"
     reply_to: EmailStr = "cch-portal@classnk.or.jp"
+
+    # --- SMTP relay (defaults: the local mail sink of `switchover mailsink`) ---
+    smtp_host: str = "127.0.0.1"
+    smtp_port: Annotated[int, Field(gt=0, lt=65536)] = 8025
+    smtp_security: Literal["none", "starttls", "ssl"] = "none"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
+    mail_rate_per_second: Annotated[float, Field(ge=0)] = 0.0  # 0: no limit
+    mail_batch_size: Annotated[int, Field(gt=0, le=10_000)] = 500
+    mail_max_attempts: Annotated[int, Field(gt=0, le=50)] = 8
+    mail_retry_base_seconds: Annotated[float, Field(gt=0)] = 60.0
+    mail_claim_seconds: Annotated[float, Field(gt=0)] = 300.0
+
+    # --- local mail sink and bounce mailbox ---
+    mailsink_host: str = "127.0.0.1"
+    mailsink_port: Annotated[int, Field(gt=0, lt=65536)] = 8025
+    mailsink_dir: Path = Path("var") / "mailsink"
+    bounce_maildir: Path | None = None
+    demo_mode: bool = False
 
     # --- helpdesk (defaults from the announcement) ---
     helpdesk_email: EmailStr = "cch-portal@classnk.or.jp"

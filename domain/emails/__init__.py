@@ -1,0 +1,1 @@
+"""Email: templates and rendering, the transactional outbox, the SMTP sender, bounces."""
