@@ -8,7 +8,7 @@ compare (lower-cased, IDN domain in Unicode), ``email_display`` is what was type
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -61,7 +61,10 @@ LIVE_REGISTRATION = "status IN ('pending', 'verified', 'migrated', 'bounced')"
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {dt.datetime: UTCDateTime(), dict[str, Any]: JSON()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dt.datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+    }
 
 
 def created_at_column() -> Mapped[dt.datetime]:
@@ -115,7 +118,7 @@ class OrganizationDomain(Base):
 
 
 class OrganizationContact(Base):
-    """An address on file for the organization: who the campaigns write to before anyone registers."""
+    """An address on file: whom campaigns write to before anyone of the organization registers."""
 
     __tablename__ = "organization_contacts"
 
@@ -161,7 +164,7 @@ class ServiceSubscription(Base):
 
 
 class ServiceUsage(Base):
-    """Monthly usage of a service by an organization: the history the announcement promises to keep."""
+    """Monthly use of a service by an organization: history the announcement promises to keep."""
 
     __tablename__ = "service_usage"
 

@@ -1,4 +1,4 @@
-"""Alembic, driven from code: upgrade the schema, and refuse to work on a database that is behind."""
+"""Alembic driven from code: upgrade the schema; refuse to work on a database that is behind."""
 
 from __future__ import annotations
 

@@ -82,7 +82,7 @@ def clock_from_settings(settings: Settings) -> Clock:
 
 @dataclass(frozen=True)
 class Calendar:
-    """The dates of the switch as instants: opening at 00:00, closing at the end of the close day."""
+    """The dates of the switch as instants: opening at 00:00, closing when the close day ends."""
 
     tz: ZoneInfo
     opens_on: dt.date

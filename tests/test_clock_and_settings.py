@@ -32,7 +32,7 @@ def test_naive_datetimes_are_refused() -> None:
 
 
 def test_calendar_boundaries_are_tokyo_days() -> None:
-    cal = Calendar.from_settings(Settings(_env_file=None))  # type: ignore[call-arg]
+    cal = Calendar.from_settings(Settings(_env_file=None))
     assert cal.opens_at == dt.datetime(2025, 6, 14, 15, 0, tzinfo=dt.UTC)
     # 14 Sep 23:59 in Tokyo is still open; midnight closes it.
     last_minute = dt.datetime(2025, 9, 14, 23, 59, 59, tzinfo=TOKYO)
@@ -47,7 +47,7 @@ def test_calendar_boundaries_are_tokyo_days() -> None:
 
 
 def test_offset_clock_starts_at_the_setting_and_ticks() -> None:
-    settings = Settings(_env_file=None, clock_at=dt.datetime(2025, 8, 1, 10, 0))  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, clock_at=dt.datetime(2025, 8, 1, 10, 0))
     clock = clock_from_settings(settings)
     assert isinstance(clock, OffsetClock)
     first = clock.now()
@@ -76,7 +76,7 @@ def test_settings_read_dot_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_defaults_follow_the_announcement() -> None:
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert settings.preregistration_opens == dt.date(2025, 6, 15)
     assert settings.preregistration_closes == dt.date(2025, 9, 14)
     assert settings.switch_date == dt.date(2025, 9, 28)

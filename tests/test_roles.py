@@ -44,7 +44,7 @@ ME, COLLEAGUE = 1, 2
 
 
 def _cells() -> list[tuple[Action, Role, str]]:
-    cells = []
+    cells: list[tuple[Action, Role, str]] = []
     for line in ANNOUNCEMENT.strip().splitlines():
         label, *marks = (part.strip() for part in line.split("|"))
         for action in ROW_ACTIONS[label]:
