@@ -6,6 +6,7 @@ import typer
 
 from cli import db_cmd
 from cli.errors import run_guarded
+from domain.settings import get_settings
 
 app = typer.Typer(
     name="switchover",
@@ -19,6 +20,12 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db_cmd.app, name="db")
+
+
+@app.callback()
+def _fresh_settings() -> None:
+    # Settings are read anew for each invocation, so one process (or test) can run several.
+    get_settings.cache_clear()
 
 
 def main() -> None:
