@@ -440,3 +440,24 @@ class AuditEvent(Base):
         Index("ix_audit_events_organization_id", "organization_id"),
         Index("ix_audit_events_occurred_at", "occurred_at"),
     )
+
+
+class RateEvent(Base):
+    """One counted attempt for throttling: a failed log-in, a contact-form post, a resent link.
+
+    Kept in the database rather than in a process so that several portal workers share one count.
+    The key (an IP address, an email, a login ID) is stored only as its SHA-256: the table answers
+    "how many lately" and never "who". Rows older than the longest window are pruned.
+    """
+
+    __tablename__ = "rate_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(40))
+    key_hash: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[dt.datetime]
+
+    __table_args__ = (
+        Index("ix_rate_events_bucket_key_hash_occurred_at", "bucket", "key_hash", "occurred_at"),
+        Index("ix_rate_events_occurred_at", "occurred_at"),
+    )
