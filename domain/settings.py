@@ -116,10 +116,21 @@ class Settings(BaseSettings):
     helpdesk_email: EmailStr = "cch-portal@classnk.or.jp"
     helpdesk_form_url: AnyHttpUrl = AnyHttpUrl("https://forms.office.com/r/1cPRhM26MH")
     helpdesk_name: str = "CCH Portal Account Helpdesk"
+    helpdesk_response_business_days: Annotated[int, Field(gt=0, le=30)] = 2
 
     # --- the portal ---
     portal_base_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8000")
     portal_name: str = "Web Service Portal"
+    portal_secret_key: SecretStr | None = Field(
+        default=None,
+        description="Signs the portal's session cookies; every worker must share it. When unset, "
+        "a random key is generated once and kept in var/portal_secret_key.",
+    )
+    portal_content_dir: Path | None = Field(
+        default=None,
+        description="Directory with {en,ja}/{home,faq,news,contact}.md that operators edit; "
+        "unset: the content shipped in portal/content.",
+    )
 
     @field_validator("database_url")
     @classmethod
