@@ -1,0 +1,54 @@
+"""Read queries shared by the dashboard, the CLI and the flows' summaries.
+
+Aggregates are computed by the database in one round trip: the dashboard refreshes them often,
+and loading rows to count them in Python would grow with the customer base.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, union
+from sqlalchemy.orm import Session
+
+from db.enums import MessageStatus, RegistrationStatus
+from db.models import Message, OrganizationContact, Registration
+
+
+@dataclass(frozen=True)
+class BounceCounts:
+    messages: int  # outbox messages that bounced
+    registrations: int  # registrations stopped by a bounce
+    addresses: int  # distinct addresses known to bounce (messages, registrations, contacts)
+
+
+def bounce_counts(session: Session) -> BounceCounts:
+    # lower(): the outbox keeps addresses as sent and registrations as normalized; one mailbox
+    # must count once.
+    bounced_addresses = union(
+        select(func.lower(Message.to_address).label("address")).where(
+            Message.status == MessageStatus.BOUNCED
+        ),
+        select(func.lower(Registration.email).label("address")).where(
+            Registration.status == RegistrationStatus.BOUNCED
+        ),
+        select(func.lower(OrganizationContact.email).label("address")).where(
+            OrganizationContact.email_bounced_at.is_not(None)
+        ),
+    ).subquery()
+    messages = (
+        select(func.count())
+        .select_from(Message)
+        .where(Message.status == MessageStatus.BOUNCED)
+        .scalar_subquery()
+    )
+    registrations = (
+        select(func.count())
+        .select_from(Registration)
+        .where(Registration.status == RegistrationStatus.BOUNCED)
+        .scalar_subquery()
+    )
+    # UNION (not UNION ALL) already keeps each address once.
+    addresses = select(func.count()).select_from(bounced_addresses)
+    row = session.execute(select(messages, registrations, addresses.scalar_subquery())).one()
+    return BounceCounts(messages=row[0], registrations=row[1], addresses=row[2])

@@ -1,0 +1,1 @@
+"""The public site: FastAPI and Jinja2, calling domain/ for every rule."""
