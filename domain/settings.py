@@ -132,6 +132,15 @@ class Settings(BaseSettings):
         "unset: the content shipped in portal/content.",
     )
 
+    # --- the managers' dashboard ---
+    dashboard_password: SecretStr | None = Field(
+        default=None,
+        description="Password managers type to open the dashboard (at least 12 characters); "
+        "not needed when OIDC is configured in .streamlit/secrets.toml [auth].",
+    )
+    dashboard_host: str = "127.0.0.1"
+    dashboard_port: Annotated[int, Field(gt=0, lt=65536)] = 8501
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
