@@ -141,6 +141,19 @@ class Settings(BaseSettings):
     dashboard_host: str = "127.0.0.1"
     dashboard_port: Annotated[int, Field(gt=0, lt=65536)] = 8501
 
+    # --- the flows of the pre-registration period ---
+    campaign_file: Path | None = Field(
+        default=None,
+        description="TOML file with the reminder campaign and the follow-up steps that operators "
+        "edit; unset: domain/campaign.toml as shipped.",
+    )
+    mx_check: bool = Field(
+        default=False,
+        description="Look up the MX records of newly registered addresses' domains and hold back "
+        "links to domains that cannot receive mail.",
+    )
+    mx_check_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 3.0
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
