@@ -1,36 +1,85 @@
 """The portal's application factory.
 
-``uvicorn portal.app:create_app --factory`` serves it with the settings of the environment;
-tests pass their own `Settings`. Routers that expose data only a demo may show (the mailbox of
-the local mail sink) are mounted only when ``demo_mode`` is on, so in production those URLs do not
-exist at all rather than being guarded by a check that could be forgotten.
+``switchover portal`` (or ``uvicorn portal.app:create_app --factory``) serves it with the
+settings of the environment; the database is opened once, at startup, through
+`domain.context.open_app`. Tests pass their own `App` (settings, engine, a fixed clock) instead.
+
+Routers that expose data only a demo may show (the mailbox of the local mail sink) are mounted
+only when ``demo_mode`` is on, so in production those URLs do not exist at all rather than being
+guarded by a check that could be forgotten.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
 
+from domain.context import App, open_app
 from domain.settings import Settings, get_settings
-from portal.routes import mailbox
+from portal import errors, view
+from portal.content import ContentStore
+from portal.deps import LOGIN_LIFETIME
+from portal.routes import auth, helpdesk, mailbox, pages, registrations, verify
+from portal.secret import session_secret
+from portal.security import SecurityHeadersMiddleware
 from portal.templating import make_templates
 
 STATIC_DIR = Path(__file__).parent / "static"
+SESSION_COOKIE = "portal_session"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, context: App | None = None) -> FastAPI:
+    if context is not None:
+        settings = context.settings
     settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        opened = None
+        if app.state.context is None:
+            opened = open_app(settings)
+            app.state.context = opened
+        try:
+            yield
+        finally:
+            if opened is not None:
+                app.state.context = None
+                opened.close()
+
     app = FastAPI(
         title=settings.portal_name,
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        lifespan=lifespan,
     )
+    https = str(settings.portal_base_url).startswith("https:")
     app.state.settings = settings
+    app.state.context = context
     app.state.templates = make_templates(settings)
+    view.install(app.state.templates)
+    app.state.content = ContentStore(settings)
+
+    # The last middleware added runs first: headers wrap everything, the session sits inside.
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=session_secret(settings),
+        session_cookie=SESSION_COOKIE,
+        max_age=int(LOGIN_LIFETIME.total_seconds()),
+        same_site="lax",
+        https_only=https,
+    )
+    app.add_middleware(SecurityHeadersMiddleware, https=https)
+    errors.install(app)
+
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for module in (pages, auth, registrations, verify, helpdesk):
+        app.include_router(module.router)
     if settings.demo_mode:
         app.include_router(mailbox.router)
     return app
