@@ -68,3 +68,9 @@ def ja_org(portal: App, password_hash: str) -> Organization:
         locale=Locale.JA,
         domains=("aoshio.example.jp",),
     )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "browser: drives headless Chromium against a live portal (pytest -m browser)"
+    )
