@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 from sqlalchemy import Connection, Engine
@@ -68,10 +68,10 @@ class SeedSummary:
     demo_password: str
     elapsed_seconds: float
     seed: int
-    organizations: int = field(init=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "organizations", self.rows.get("organizations", 0))
+    @property
+    def organizations(self) -> int:
+        return self.rows.get("organizations", 0)
 
     @property
     def demo_login_ids(self) -> tuple[str, ...]:
@@ -131,7 +131,7 @@ def prepare_generator(
         pools=name_pools(seed),
         services=services,
         first_ids=next_ids(connection),
-        today=clock.now().date(),
+        today=clock.now().date(),  # UTC; the history is monthly, a day either way is immaterial
         passwords=passwords,
         known_password_count=known_password_count,
         encoding=encoding_for(connection) if native_values else PYTHON_VALUES,
