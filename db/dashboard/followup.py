@@ -1,0 +1,212 @@
+"""The Follow-up page: organizations that are not ready, how far the follow-up has escalated
+for each, and the call list account managers work through.
+
+The escalation steps (e.g. close_plus_1, close_plus_7, after_switch) are passed in by the caller
+in the order they escalate: the email catalogue owns them, and db/ does not import domain/.
+A follow-up email is recognized by its template; its step by the step's name appearing in the
+message's campaign step (``followup:close_plus_7`` or just ``close_plus_7``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, Subquery, case, func, literal, select
+from sqlalchemy.orm import Session
+
+from db.dashboard.common import as_instant, organization_flags
+from db.models import Message, Organization, OrganizationContact
+
+FOLLOWUP_TEMPLATE = "followup"
+CALL_LIST_PAGE = 500
+
+
+class Segment(StrEnum):
+    """Why an organization is not ready (the same words as the reminder segments)."""
+
+    NEVER_REGISTERED = "never_registered"
+    NOTHING_VERIFIED = "nothing_verified"
+    NO_VERIFIED_ADMIN = "no_verified_admin"
+
+    @property
+    def label(self) -> str:
+        return {
+            Segment.NEVER_REGISTERED: "Never registered",
+            Segment.NOTHING_VERIFIED: "Nobody verified",
+            Segment.NO_VERIFIED_ADMIN: "No verified Administrator",
+        }[self]
+
+
+SEGMENT_ORDER = tuple(Segment)
+
+
+@dataclass(frozen=True)
+class CallListFilter:
+    segments: tuple[Segment, ...] = ()
+    levels: tuple[int, ...] = ()  # 0 = no follow-up yet, i = steps[i - 1] reached
+    countries: tuple[str, ...] = ()
+    account_manager: str | None = None
+
+
+@dataclass(frozen=True)
+class EscalationCount:
+    segment: Segment
+    level: int
+    organizations: int
+
+
+@dataclass(frozen=True)
+class CallList:
+    rows: list[dict[str, Any]]
+    total: int
+
+
+def _escalation(steps: Sequence[str]) -> Subquery:
+    """Per organization written to in the follow-up: the highest step reached, emails, last."""
+    step = func.coalesce(Message.campaign_step, "")
+    rank: ColumnElement[int] = case(
+        *((step.like(f"%{name}%"), literal(i)) for i, name in enumerate(steps, start=1)),
+        else_=literal(0),
+    )
+    return (
+        select(
+            Message.organization_id.label("organization_id"),
+            func.max(rank).label("level"),
+            func.count().label("emails"),
+            func.max(Message.created_at).label("last_at"),
+        )
+        .where(Message.template == FOLLOWUP_TEMPLATE, Message.organization_id.is_not(None))
+        .group_by(Message.organization_id)
+        .subquery("escalation")
+    )
+
+
+def _not_ready(steps: Sequence[str]) -> Subquery:
+    flags = organization_flags().subquery("flags")
+    escalation = _escalation(steps)
+    segment = case(
+        (flags.c.verified == 1, literal(Segment.NO_VERIFIED_ADMIN.value)),
+        (flags.c.registered == 1, literal(Segment.NOTHING_VERIFIED.value)),
+        else_=literal(Segment.NEVER_REGISTERED.value),
+    )
+    return (
+        select(
+            flags.c.organization_id,
+            flags.c.country,
+            segment.label("segment"),
+            func.coalesce(escalation.c.level, 0).label("level"),
+            func.coalesce(escalation.c.emails, 0).label("emails"),
+            escalation.c.last_at,
+        )
+        .select_from(flags)
+        .outerjoin(escalation, escalation.c.organization_id == flags.c.organization_id)
+        .where(flags.c.ready == 0, flags.c.migrated == 0)
+        .subquery("not_ready")
+    )
+
+
+def escalation_summary(session: Session, steps: Sequence[str]) -> list[EscalationCount]:
+    base = _not_ready(steps)
+    rows = session.execute(
+        select(base.c.segment, base.c.level, func.count()).group_by(base.c.segment, base.c.level)
+    ).all()
+    return sorted(
+        (EscalationCount(Segment(seg), int(level), int(n)) for seg, level, n in rows),
+        key=lambda c: (SEGMENT_ORDER.index(c.segment), c.level),
+    )
+
+
+def call_list(
+    session: Session,
+    steps: Sequence[str],
+    flt: CallListFilter,
+    *,
+    limit: int | None = CALL_LIST_PAGE,
+) -> CallList:
+    """Organizations to call, furthest escalated first; `limit=None` gives all (the CSV)."""
+    base = _not_ready(steps)
+    conditions: list[ColumnElement[bool]] = []
+    if flt.segments:
+        conditions.append(base.c.segment.in_([s.value for s in flt.segments]))
+    if flt.levels:
+        conditions.append(base.c.level.in_(flt.levels))
+    if flt.countries:
+        conditions.append(base.c.country.in_(flt.countries))
+    if flt.account_manager:
+        conditions.append(Organization.account_manager == flt.account_manager)
+    total = int(
+        session.scalar(
+            select(func.count())
+            .select_from(base)
+            .join(Organization, Organization.id == base.c.organization_id)
+            .where(*conditions)
+        )
+        or 0
+    )
+    contact = (
+        select(OrganizationContact.id)
+        .where(OrganizationContact.organization_id == Organization.id)
+        .order_by((OrganizationContact.kind == "primary").desc(), OrganizationContact.id)
+        .limit(1)
+        .correlate(Organization)
+        .scalar_subquery()
+    )
+    segment_rank = case(
+        *((base.c.segment == s.value, literal(i)) for i, s in enumerate(SEGMENT_ORDER)),
+        else_=literal(len(SEGMENT_ORDER)),
+    )
+    query = (
+        select(
+            Organization.legacy_login_id.label("login_id"),
+            Organization.name.label("organization"),
+            Organization.name_local.label("name_local"),
+            Organization.country.label("country"),
+            Organization.locale.label("locale"),
+            base.c.segment.label("segment"),
+            base.c.level.label("level"),
+            base.c.emails.label("followup_emails"),
+            base.c.last_at.label("last_followup_at"),
+            Organization.account_manager.label("account_manager"),
+            Organization.phone.label("phone"),
+            OrganizationContact.name.label("contact_name"),
+            OrganizationContact.email.label("contact_email"),
+        )
+        .select_from(base)
+        .join(Organization, Organization.id == base.c.organization_id)
+        .outerjoin(OrganizationContact, OrganizationContact.id == contact)
+        .where(*conditions)
+        .order_by(base.c.level.desc(), segment_rank, Organization.name, Organization.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    rows = []
+    for row in session.execute(query).mappings():
+        plain = dict(row)
+        plain["locale"] = getattr(plain["locale"], "value", plain["locale"])
+        plain["last_followup_at"] = as_instant(plain["last_followup_at"])
+        rows.append(plain)
+    return CallList(rows=rows, total=total)
+
+
+def account_managers(session: Session) -> list[str]:
+    return [
+        name
+        for name in session.scalars(
+            select(Organization.account_manager)
+            .where(Organization.account_manager.is_not(None))
+            .distinct()
+            .order_by(Organization.account_manager)
+        )
+        if name
+    ]
+
+
+def level_label(level: int, steps: Sequence[str], emails: int = 0) -> str:
+    if level <= 0:
+        return "Follow-up sent (step not recognized)" if emails else "No follow-up yet"
+    if level > len(steps):
+        return f"step {level}"
+    return steps[level - 1]
