@@ -1,0 +1,50 @@
+"""The dashboard's process-wide resources: settings, the database and the clock, opened once.
+
+Streamlit runs every page script anew on each interaction; `st.cache_resource` keeps one `App`
+(engine, connection pool, clock) for the whole server process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+from sqlalchemy.orm import Session
+
+from domain.clock import Calendar
+from domain.context import App, open_app
+from domain.settings import Settings, load_settings
+
+log = logging.getLogger("switchover.dashboard")
+
+
+@st.cache_resource(show_spinner=False)
+def app() -> App:
+    """Settings from SWITCHOVER_* (and .env); a schema that is behind refuses to open."""
+    return open_app(load_settings())
+
+
+def settings() -> Settings:
+    return app().settings
+
+
+def calendar() -> Calendar:
+    return app().calendar
+
+
+def now() -> dt.datetime:
+    """The instant the dashboard stands on (settings' clock_at lets a demo stand on a date)."""
+    return app().clock.now()
+
+
+@contextmanager
+def reading() -> Iterator[Session]:
+    """A session for read queries; nothing it does is kept."""
+    with app().sessions() as session:
+        try:
+            yield session
+        finally:
+            session.rollback()

@@ -1,0 +1,78 @@
+"""Pieces every page uses: the sidebar, a page's heading, empty states, and the error guard."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import streamlit as st
+from streamlit.navigation.page import StreamlitPage
+
+from dashboard import format as fmt
+from dashboard import runtime
+from dashboard.auth import Viewer, sign_out
+from dashboard.data import TTL
+
+log = logging.getLogger("switchover.dashboard")
+
+PHASES = {
+    "before": "Before pre-registration",
+    "open": "Pre-registration open",
+    "closed": "Pre-registration closed; before the switch",
+    "switched": "After the switch",
+}
+
+
+def sidebar(viewer: Viewer) -> None:
+    calendar = runtime.calendar()
+    now = runtime.now()
+    with st.sidebar:
+        st.caption(PHASES[calendar.phase(now)])
+        st.caption(f"{fmt.instant(now, calendar.tz, zone=True)} · figures refresh every {TTL} s")
+        st.divider()
+        st.caption(f"Signed in as **{viewer.name}**")
+        if st.button("Sign out", key="sign_out", type="tertiary"):
+            sign_out()
+
+
+def header(title: str, caption: str) -> None:
+    st.title(title)
+    st.caption(caption)
+
+
+def nothing_yet(message: str) -> None:
+    """Say plainly that a section's data does not exist yet (rather than show empty charts)."""
+    st.info(message, icon=":material/hourglass_empty:")
+
+
+def grid(
+    rows: Sequence[dict[str, Any]],
+    *,
+    columns: dict[str, Any] | None = None,
+    height: int | Literal["auto", "stretch", "content"] = "auto",
+    key: str | None = None,
+) -> None:
+    """A read-only table; instants already formatted in the dashboard's time zone."""
+    st.dataframe(
+        fmt.table(rows, runtime.settings().tz),
+        column_config=columns,
+        hide_index=True,
+        width="stretch",
+        height=height,
+        key=key,
+    )
+
+
+def run_page(page: StreamlitPage) -> None:
+    """Run a page; a failure shows a reference number, never the error itself."""
+    try:
+        page.run()
+    except Exception:
+        reference = secrets.token_hex(4)
+        log.exception("dashboard page %r failed (reference %s)", page.title, reference)
+        st.error(
+            f"This page could not be shown. The error has been logged with reference "
+            f"**{reference}**; please pass it on to whoever runs the dashboard."
+        )
