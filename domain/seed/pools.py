@@ -23,8 +23,8 @@ from domain.seed.romanize import (
     slug,
 )
 
-PEOPLE_PER_CULTURE = 400
-STEMS_PER_CULTURE = 1_500  # Faker draws; popular surnames come up more often, as in life
+PEOPLE_PER_CULTURE = 300
+STEMS_PER_CULTURE = 800  # Faker draws; popular surnames come up more often, as in life
 CITY_STEMS = 200  # Faker city names, for Western companies named after their home port
 ACCOUNT_MANAGERS = 36
 
