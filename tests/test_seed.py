@@ -26,7 +26,15 @@ from domain.seed import DEMO_PASSWORD, SeedError, seed_population
 from domain.seed.catalog import SERVICES
 from domain.seed.cultures import CULTURES
 from domain.seed.generate import HISTORY_MONTHS, PopulationGenerator, history_months
+from domain.seed.naming import distinctive_words, domain_labels, login_id
 from domain.seed.population import name_pools
+from domain.seed.romanize import (
+    ascii_fold,
+    greek_to_latin,
+    hangul_to_latin,
+    korean_surname_to_latin,
+    slug,
+)
 from domain.seed.rows import GENERATED_TABLES, PasswordHashes, Row, ServiceRef
 
 runner = CliRunner()
@@ -39,7 +47,15 @@ LOGIN_ID = re.compile(r"^[A-Z]{2,6}\d{5,}$")
 # --- the generator alone: reproducibility ---
 
 
-def _generate(seed: int, orgs: int, *, batch_size: int = 500, first_org: int = 1) -> list[Row]:
+def _generate(
+    seed: int,
+    orgs: int,
+    *,
+    batch_size: int = 500,
+    first_org: int = 1,
+    taken_login_ids: frozenset[str] = frozenset(),
+    taken_domains: frozenset[str] = frozenset(),
+) -> list[Row]:
     generator = PopulationGenerator(
         seed=seed,
         pools=name_pools(seed),
@@ -50,6 +66,8 @@ def _generate(seed: int, orgs: int, *, batch_size: int = 500, first_org: int = 1
         today=dt.date(2025, 7, 1),
         passwords=PasswordHashes(known="known-hash", unknown=("u1", "u2", "u3")),
         known_password_count=5,
+        taken_login_ids=taken_login_ids,
+        taken_domains=taken_domains,
     )
     rows: dict[str, list[Row]] = {table: [] for table in GENERATED_TABLES}
     for batch in generator.batches(orgs, batch_size):
@@ -74,6 +92,34 @@ def test_a_second_run_continues_with_new_companies_not_copies() -> None:
     first = [row[3] for row in _generate(7, 60) if row[0] == "organizations"]
     second = [row[3] for row in _generate(7, 60, first_org=61) if row[0] == "organizations"]
     assert len(set(first) & set(second)) < 6
+
+
+def test_logins_and_domains_on_file_are_never_reused() -> None:
+    first = _generate(7, 1)
+    login = str(next(row[2] for row in first if row[0] == "organizations"))
+    domain = str(next(row[3] for row in first if row[0] == "organization_domains"))
+    again = _generate(7, 1, taken_login_ids=frozenset({login}), taken_domains=frozenset({domain}))
+    assert next(row[2] for row in again if row[0] == "organizations") == f"{login}X"
+    assert next(row[3] for row in again if row[0] == "organization_domains") != domain
+
+
+def test_login_ids_domains_and_romanization() -> None:
+    assert login_id("Yamada Kaiun Co., Ltd.", 7, frozenset(), lambda: 0.9) == "YAMADA00007"
+    assert login_id("Yamada Kaiun Co., Ltd.", 123456, frozenset(), lambda: 0.1) == "NK123456"
+    assert distinctive_words("Reederei Müller GmbH & Co. KG") == ["reederei", "muller"]
+    assert domain_labels(["imabari", "kyoei", "kaiun"], 0.0)[:4] == [
+        "imabari-kyoei",
+        "imabarikyoei",
+        "imabari",
+        "ikk",
+    ]
+    assert domain_labels(["imabari", "kyoei", "kaiun"], 0.9)[0] == "ikk"
+    assert greek_to_latin("Παπαδόπουλος") == "Papadopoulos"
+    assert greek_to_latin("Μπαλτατζής") == "Baltatzis"
+    assert hangul_to_latin("민준") == "Minjun"
+    assert korean_surname_to_latin("박") == "Park"
+    assert ascii_fold("Müller", german=True) == "Mueller"
+    assert slug("Sørensen & Søn") == "sorensenson"
 
 
 def test_history_is_the_full_months_before_the_clock() -> None:
