@@ -7,12 +7,14 @@ from typing import Annotated
 
 import typer
 
+from cli import outbox_cmd
 from cli.errors import fail, user_errors
 from db.enums import Locale
 from domain.emails.render import TEMPLATES, EmailTemplateError, UnknownTemplate, render_email
 from domain.settings import get_settings
 
 app = typer.Typer(help="Email templates and mail delivery.", no_args_is_help=True)
+app.command("send")(outbox_cmd.send)
 
 
 class Part(StrEnum):

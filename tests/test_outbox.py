@@ -1,0 +1,257 @@
+"""The transactional outbox: queued with the caller's transaction, once per idempotency key."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from db.enums import Locale, MessageStatus
+from db.models import Message
+from domain.clock import FixedClock
+from domain.context import App
+from domain.emails.outbox import (
+    EnqueueResult,
+    OutboxError,
+    OutboxItem,
+    enqueue,
+    enqueue_many,
+)
+from domain.emails.rendered import RenderedEmail
+from tests import factories
+
+RENDERED = RenderedEmail(
+    subject="Please register your email address",
+    text="Dear customer,\n\nplease register.\n",
+    html="<p>Dear customer,</p><p>please register.</p>",
+)
+
+
+def put(session: Session, clock: FixedClock, key: str = "reminder:T-7:org:1", **kw: Any) -> Any:
+    arguments: dict[str, Any] = {
+        "key": key,
+        "template": "reminder",
+        "locale": "en",
+        "to_address": "taro@owner.example",
+        "to_name": "Taro Yamada",
+        "rendered": RENDERED,
+        "clock": clock,
+        **kw,
+    }
+    return enqueue(session, **arguments)
+
+
+def count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Message)) or 0
+
+
+def test_enqueue_stores_the_rendered_message_ready_to_send(
+    session: Session, clock: FixedClock
+) -> None:
+    org = factories.organization(session, clock)
+    result = put(session, clock, organization_id=org.id, campaign_step="T-7", locale=Locale.JA)
+    session.commit()
+
+    assert result == EnqueueResult(key="reminder:T-7:org:1", created=True)
+    row = session.scalars(select(Message)).one()
+    assert (row.subject, row.body_text, row.body_html) == (
+        RENDERED.subject,
+        RENDERED.text,
+        RENDERED.html,
+    )
+    assert row.status is MessageStatus.QUEUED
+    assert row.attempts == 0
+    assert row.created_at == row.next_attempt_at == clock.now()
+    assert (row.organization_id, row.campaign_step, row.locale) == (org.id, "T-7", Locale.JA)
+    assert (row.to_address, row.to_name, row.template) == (
+        "taro@owner.example",
+        "Taro Yamada",
+        "reminder",
+    )
+    assert row.message_id is None and row.sent_at is None
+
+
+def test_the_same_key_twice_is_a_no_op_not_an_error(session: Session, clock: FixedClock) -> None:
+    assert put(session, clock).created
+    session.commit()
+    again = put(
+        session,
+        clock,
+        to_address="someone.else@owner.example",
+        rendered=RenderedEmail("Other", "other", "<p>other</p>"),
+    )
+    # The transaction is still usable after the conflict (PostgreSQL aborts it on an error).
+    assert put(session, clock, key="reminder:T-7:org:2").created
+    session.commit()
+
+    assert again == EnqueueResult(key="reminder:T-7:org:1", created=False)
+    rows = {row.idempotency_key: row for row in session.scalars(select(Message))}
+    assert set(rows) == {"reminder:T-7:org:1", "reminder:T-7:org:2"}
+    assert rows["reminder:T-7:org:1"].to_address == "taro@owner.example"
+    assert rows["reminder:T-7:org:1"].subject == RENDERED.subject
+
+
+def test_a_rolled_back_cause_leaves_no_email(app: App, clock: FixedClock) -> None:
+    with pytest.raises(RuntimeError), app.unit_of_work() as session:
+        put(session, clock)
+        raise RuntimeError("the registration could not be saved")
+    with app.sessions() as session:
+        assert count(session) == 0
+
+
+def test_two_transactions_racing_for_one_key_queue_it_once(app: App, clock: FixedClock) -> None:
+    first = app.sessions()
+    assert put(first, clock).created  # holds the key, uncommitted
+    results: list[EnqueueResult] = []
+
+    def second() -> None:
+        with app.sessions() as session:
+            results.append(put(session, clock, to_address="other@owner.example"))
+            session.commit()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    thread.join(timeout=0.5)
+    assert thread.is_alive()  # waits for the first transaction's verdict on the key
+    first.commit()
+    first.close()
+    thread.join(timeout=30)
+
+    assert results == [EnqueueResult(key="reminder:T-7:org:1", created=False)]
+    with app.sessions() as session:
+        assert session.scalars(select(Message.to_address)).all() == ["taro@owner.example"]
+
+
+def test_enqueue_many_uses_one_statement_per_thousand_rows(app: App, clock: FixedClock) -> None:
+    with app.unit_of_work() as session:
+        put(session, clock, key="campaign:17")  # already queued before the campaign
+    items = [
+        OutboxItem(
+            key=f"campaign:{n}",
+            template="reminder",
+            locale="en" if n % 2 else "ja",
+            to_address=f"user{n}@owner.example",
+            to_name=f"User {n}",
+            rendered=RENDERED,
+            campaign_step="T-30",
+        )
+        for n in range(2500)
+    ]
+    items.append(items[5])  # the same key twice in one call
+    inserts: list[str] = []
+
+    def spy(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO MESSAGES"):
+            inserts.append(statement)
+
+    event.listen(app.engine, "before_cursor_execute", spy)
+    try:
+        with app.unit_of_work() as session:
+            result = enqueue_many(session, items, clock=clock)
+    finally:
+        event.remove(app.engine, "before_cursor_execute", spy)
+
+    assert (result.total, result.created, result.existing) == (2500, 2499, 1)
+    assert "campaign:17" not in result.created_keys
+    assert len(inserts) == 3
+    with app.sessions() as session:
+        assert count(session) == 2500
+        assert (
+            session.scalar(
+                select(Message.to_address).where(Message.idempotency_key == "campaign:17")
+            )
+            == "taro@owner.example"
+        )
+
+
+@pytest.mark.parametrize(
+    ("address", "problem"),
+    [
+        ("taro@owner.example\r\nBcc: victim@attacker.example", "line break"),
+        ("taro@owner.example\n", "line break"),
+        ("taro@owner.example, hanako@owner.example", "single bare address"),
+        ("Taro <taro@owner.example>", "single bare address"),
+        ("taro@owner.example;hanako@owner.example", "single bare address"),
+        ("taro.owner.example", "local@domain"),
+        ("", "empty"),
+        ("taro@@owner.example", "more than one @"),
+        ("taro@owner..example", "not a valid domain"),
+        ("taro..yamada@owner.example", "characters or dots"),
+        ("ta ro@owner.example", "space or control"),
+        ("x" * 65 + "@owner.example", "longer than 64 octets"),
+    ],
+)
+def test_a_recipient_must_be_one_plain_address(
+    session: Session, clock: FixedClock, address: str, problem: str
+) -> None:
+    with pytest.raises(OutboxError, match=problem):
+        put(session, clock, to_address=address)
+    assert count(session) == 0
+
+
+def test_one_bad_item_leaves_the_whole_batch_unwritten(session: Session, clock: FixedClock) -> None:
+    items = [
+        OutboxItem(
+            key=f"k:{n}",
+            template="reminder",
+            locale="en",
+            to_address="bad address@x.example" if n == 3 else f"u{n}@owner.example",
+            rendered=RENDERED,
+        )
+        for n in range(5)
+    ]
+    with pytest.raises(OutboxError, match=r"message 'k:3'.*space"):
+        enqueue_many(session, items, clock=clock)
+    assert count(session) == 0
+
+
+def test_international_addresses_are_accepted_as_given(session: Session, clock: FixedClock) -> None:
+    assert put(session, clock, to_address=" 山田@例え.jp ").created
+    assert session.scalar(select(Message.to_address)) == "山田@例え.jp"
+
+
+def test_header_fields_are_stored_on_one_line(session: Session, clock: FixedClock) -> None:
+    put(
+        session,
+        clock,
+        to_name="Taro\r\nBcc: victim@attacker.example",
+        rendered=RenderedEmail("Hello\r\n  there\tyou", "text", "<p>html</p>"),
+    )
+    row = session.scalars(select(Message)).one()
+    assert row.to_name == "Taro Bcc: victim@attacker.example"
+    assert row.subject == "Hello there you"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("key", "", "non-empty"),
+        ("key", "k\n1", "one line"),
+        ("key", "k" * 201, "at most 200"),
+        ("rendered", RenderedEmail("", "t", "h"), "subject is empty"),
+        ("rendered", RenderedEmail("s" * 501, "t", "h"), "at most 500"),
+        ("locale", "fr", "'fr' is not a valid Locale"),
+        ("template", "", "template name is empty"),
+    ],
+)
+def test_invalid_fields_are_refused_with_the_reason(
+    session: Session, clock: FixedClock, field: str, value: Any, problem: str
+) -> None:
+    with pytest.raises(OutboxError, match=problem):
+        put(session, clock, **{field: value})
+
+
+def test_send_after_delays_the_message(app: App, clock: FixedClock) -> None:
+    later = clock.now() + dt.timedelta(hours=3)
+    with app.unit_of_work() as session:
+        put(session, clock, send_after=later)
+        put(session, clock, key="past", send_after=clock.now() - dt.timedelta(days=1))
+        with pytest.raises(ValueError, match="naive"):
+            put(session, clock, key="naive", send_after=dt.datetime(2025, 7, 1, 12, 0))
+    with app.sessions() as session:
+        due = dict(session.execute(select(Message.idempotency_key, Message.next_attempt_at)).all())
+    assert due == {"reminder:T-7:org:1": later, "past": clock.now()}
