@@ -19,7 +19,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     ColumnElement,
     Date,
+    DateTime,
     Float,
+    Interval,
     Select,
     Subquery,
     and_,
@@ -175,13 +177,18 @@ def organization_flags() -> AnySelect:
 def seconds_between(session: Session, start: Any, end: Any) -> ColumnElement[float]:
     if dialect_of(session) == "postgresql":
         return cast(func.extract("epoch", end - start), Float)
-    return (func.julianday(end) - func.julianday(start)) * 86400.0
+    # julianday() is a float of days: round away its last bits (to the millisecond).
+    return func.round((func.julianday(end) - func.julianday(start)) * 86400.0, 3)
 
 
 def plus_days(session: Session, column: Any, days: int) -> ColumnElement[Any]:
     """`column` moved by whole days, comparable with other instants of the same table."""
     if dialect_of(session) == "postgresql":
-        moved: ColumnElement[Any] = column + dt.timedelta(days=days)
+        # Through plain timestamptz: the UTCDateTime decorator would take the interval for an
+        # instant and refuse it.
+        moved: ColumnElement[Any] = cast(column, DateTime(timezone=True)) + literal(
+            dt.timedelta(days=days), Interval()
+        )
         return moved
     # SQLite keeps instants as 'YYYY-MM-DD HH:MM:SS.ffffff' text; strftime keeps that form so
     # the result compares correctly with the stored values.
@@ -203,10 +210,7 @@ def local_day(session: Session, column: Any, tz: ZoneInfo) -> ColumnElement[Any]
         return single
     # Before the instant segment i+1 starts, segment i's offset applies.
     whens = [
-        (
-            column < following.replace(tzinfo=None).isoformat(sep=" "),
-            func.date(column, _modifier(offset)),
-        )
+        (column < following, func.date(column, _modifier(offset)))
         for (_start, offset), (following, _next) in pairwise(segments)
     ]
     return case(*whens, else_=func.date(column, _modifier(segments[-1][1])))

@@ -87,16 +87,14 @@ def backlog(session: Session, now: dt.datetime) -> Backlog:
     bucket = case(*whens, else_=literal(AGE_BUCKETS[-1][0])).label("bucket")
     is_open = HelpdeskContact.status.in_(OPEN_STATUSES)
     by_age: dict[str, int] = dict(
-        session.execute(select(bucket, func.count()).where(is_open).group_by(bucket)).tuples().all()
+        session.execute(select(bucket, func.count()).where(is_open).group_by(bucket)).all()
     )
     by_status = dict(
         session.execute(
             select(HelpdeskContact.status, func.count())
             .where(is_open)
             .group_by(HelpdeskContact.status)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     oldest = session.scalar(select(func.min(HelpdeskContact.received_at)).where(is_open))
     return Backlog(

@@ -194,12 +194,10 @@ def rollback_history(session: Session, limit: int = HISTORY_LIMIT) -> list[dict[
 
 def accounts(session: Session) -> Accounts:
     persons = dict(
-        session.execute(select(Person.status, func.count()).group_by(Person.status)).tuples().all()
+        session.execute(select(Person.status, func.count()).group_by(Person.status)).all()
     )
     memberships = dict(
-        session.execute(select(Membership.status, func.count()).group_by(Membership.status))
-        .tuples()
-        .all()
+        session.execute(select(Membership.status, func.count()).group_by(Membership.status)).all()
     )
     return Accounts(
         persons={s.value: int(persons.get(s, 0)) for s in PersonStatus},

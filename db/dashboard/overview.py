@@ -133,7 +133,7 @@ def registrations_per_day(session: Session, tz: ZoneInfo) -> list[DailyRegistrat
     """Registrations submitted per local day, with the organizations that registered first."""
     day = local_day(session, Registration.submitted_at, tz).label("day")
     submitted: dict[object, int] = dict(
-        session.execute(select(day, func.count()).group_by(day)).tuples().all()
+        session.execute(select(day, func.count()).group_by(day)).all()
     )
     first = (
         select(func.min(Registration.submitted_at).label("first_at"))
@@ -142,7 +142,7 @@ def registrations_per_day(session: Session, tz: ZoneInfo) -> list[DailyRegistrat
     )
     first_day = local_day(session, first.c.first_at, tz).label("day")
     firsts: dict[object, int] = dict(
-        session.execute(select(first_day, func.count()).group_by(first_day)).tuples().all()
+        session.execute(select(first_day, func.count()).group_by(first_day)).all()
     )
     days = sorted({as_date(d) for d in (*submitted, *firsts)})
     by_day = {as_date(d): n for d, n in submitted.items()}
