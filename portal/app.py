@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, *, context: App | None = None) 
     https = str(settings.portal_base_url).startswith("https:")
     app.state.settings = settings
     app.state.context = context
+    app.state.url_cache = {}
     app.state.templates = make_templates(settings)
     view.install(app.state.templates)
     app.state.content = ContentStore(settings)

@@ -41,9 +41,14 @@ class Forbidden(Exception):
         self.reason = reason
 
 
-def app_context(request: Request) -> App:
+def context_of(request: Request) -> App:
     context: App = request.app.state.context
     return context
+
+
+async def app_context(request: Request) -> App:
+    # async: a plain attribute read, which as a sync dependency would be sent to a thread.
+    return context_of(request)
 
 
 AppContext = Annotated[App, Depends(app_context)]
@@ -68,7 +73,7 @@ def trusted_origins(context: App) -> list[str]:
 
 async def checked_form(request: Request) -> None:
     """Every state-changing form: same origin, and the session's CSRF token echoed back."""
-    if not same_origin(request, trusted_origins(app_context(request))):
+    if not same_origin(request, trusted_origins(context_of(request))):
         raise Forbidden("origin")
     form = await request.form()  # cached on the request; the route's Form() fields reuse it
     if not csrf_valid(request, form.get(CSRF_FIELD)):

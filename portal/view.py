@@ -13,6 +13,8 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from db.enums import Locale
 from domain.context import App
@@ -113,8 +115,29 @@ def context_processor(request: Request) -> dict[str, Any]:
     return shared
 
 
+@pass_context
+def url_for(context: Context, name: str, /, **path_params: Any) -> str:
+    """A site-relative URL, remembered for routes without parameters (nav, static files).
+
+    Starlette's own builds an absolute URL by searching every route, about 0.1 ms a call and a
+    page has a dozen; relative URLs also keep working behind a proxy that rewrites the host.
+    """
+    request: Request = context["request"]
+    root = str(request.scope.get("root_path", ""))
+    cacheable = not path_params or name == "static"
+    key = (root, name, tuple(sorted(path_params.items())))
+    cache: dict[tuple[object, ...], str] = request.app.state.url_cache
+    if cacheable and key in cache:
+        return cache[key]
+    url: str = root + str(request.app.url_path_for(name, **path_params))
+    if cacheable and len(cache) < 1000:
+        cache[key] = url
+    return url
+
+
 def install(templates: Jinja2Templates) -> None:
     i18n.install(templates.env)
+    templates.env.globals["url_for"] = url_for
     templates.context_processors.append(context_processor)
 
 
