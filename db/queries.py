@@ -6,6 +6,7 @@ and loading rows to count them in Python would grow with the customer base.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, union
@@ -52,3 +53,25 @@ def bounce_counts(session: Session) -> BounceCounts:
     addresses = select(func.count()).select_from(bounced_addresses)
     row = session.execute(select(messages, registrations, addresses.scalar_subquery())).one()
     return BounceCounts(messages=row[0], registrations=row[1], addresses=row[2])
+
+
+@dataclass(frozen=True)
+class OutboxCounts:
+    by_status: dict[str, int]  # every MessageStatus value, zeros included
+    due_now: int  # queued and due (or claimed by a sender whose lease ran out)
+    oldest_due_at: dt.datetime | None  # how long the oldest due message has been waiting
+
+
+def outbox_counts(session: Session, now: dt.datetime) -> OutboxCounts:
+    by_status = dict.fromkeys((status.value for status in MessageStatus), 0)
+    for status, count in session.execute(
+        select(Message.status, func.count()).group_by(Message.status)
+    ):
+        by_status[MessageStatus(status).value] = int(count)
+    due = ((Message.status == MessageStatus.QUEUED) & (Message.next_attempt_at <= now)) | (
+        (Message.status == MessageStatus.SENDING) & (Message.claimed_until <= now)
+    )
+    due_now, oldest = session.execute(
+        select(func.count(), func.min(Message.next_attempt_at)).where(due)
+    ).one()
+    return OutboxCounts(by_status=by_status, due_now=int(due_now), oldest_due_at=oldest)
