@@ -27,6 +27,7 @@ SESSION_LOGGED_IN_AT = "at"
 SESSION_ORG_LOCALE = "org_locale"
 SESSION_LANG = "lang"
 SESSION_ORG_LABEL = "org_label"
+SESSION_ORG_LABEL_LOCAL = "org_label_local"
 
 
 class LoginRequired(Exception):
@@ -94,6 +95,8 @@ def log_in(request: Request, organization: Organization, now: dt.datetime) -> No
     request.session[SESSION_LOGGED_IN_AT] = now.timestamp()
     request.session[SESSION_ORG_LOCALE] = organization.locale.value
     request.session[SESSION_ORG_LABEL] = organization.name
+    if organization.name_local:
+        request.session[SESSION_ORG_LABEL_LOCAL] = organization.name_local
 
 
 def log_out(request: Request) -> None:

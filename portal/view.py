@@ -19,7 +19,13 @@ from jinja2.runtime import Context
 from db.enums import Locale
 from domain.context import App
 from portal import i18n
-from portal.deps import SESSION_LANG, SESSION_ORG_LABEL, SESSION_ORG_LOCALE, logged_in_id
+from portal.deps import (
+    SESSION_LANG,
+    SESSION_ORG_LABEL,
+    SESSION_ORG_LABEL_LOCAL,
+    SESSION_ORG_LOCALE,
+    logged_in_id,
+)
 from portal.registration_form import ROLE_TEXT
 from portal.security import CSRF_FIELD, csrf_token
 
@@ -87,6 +93,15 @@ def _pop_flashes(request: Request) -> Callable[[], list[dict[str, str]]]:
     return pop
 
 
+def _organization_label(request: Request, locale: Locale) -> str | None:
+    """The logged-in organization's name for the header, in the page's language."""
+    if not _has_session(request):
+        return None
+    local = request.session.get(SESSION_ORG_LABEL_LOCAL) if locale is Locale.JA else None
+    label = local or request.session.get(SESSION_ORG_LABEL)
+    return label if isinstance(label, str) else None
+
+
 def context_processor(request: Request) -> dict[str, Any]:
     context: App | None = getattr(request.app.state, "context", None)
     locale = request_locale(request)
@@ -95,9 +110,7 @@ def context_processor(request: Request) -> dict[str, Any]:
         "other_locale": Locale.JA if locale is Locale.EN else Locale.EN,
         "current_path": request.url.path,
         "logged_in": _has_session(request) and logged_in_id(request) is not None,
-        "organization_label": request.session.get(SESSION_ORG_LABEL)
-        if _has_session(request)
-        else None,
+        "organization_label": _organization_label(request, locale),
         "csrf_field": CSRF_FIELD,
         "csrf_token": lambda: csrf_token(request),
         "flashes": _pop_flashes(request),

@@ -7,7 +7,6 @@ address, counted in the database.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from typing import Annotated, Any
 
@@ -16,9 +15,9 @@ from fastapi.responses import Response
 
 from db.enums import HelpdeskCategory
 from domain import helpdesk, throttle
-from domain.addresses import InvalidAddress, normalize
+from domain.addresses import InvalidAddress, normalize, parse
 from portal.deps import AppContext, CheckedForm, DbSession, client_address
-from portal.i18n import N_
+from portal.i18n import N_, Translator
 from portal.view import redirect, render, request_locale, translator
 
 router = APIRouter()
@@ -35,10 +34,6 @@ CATEGORY_TEXT = {
     HelpdeskCategory.WRONG_ORGANIZATION: N_("I was registered for the wrong organization"),
     HelpdeskCategory.ADD_OR_REMOVE_USER: N_("Adding, changing or removing a user"),
     HelpdeskCategory.OTHER: N_("Something else"),
-}
-_FIELD_MESSAGES = {
-    "category": N_("Choose what your request is about."),
-    "message": N_("Write your message."),
 }
 
 
@@ -64,6 +59,33 @@ def _page(
         },
         status_code=status_code,
     )
+
+
+def _form_errors(values: dict[str, str], words: Translator) -> dict[str, str]:
+    """Every field's problem at once (domain.helpdesk re-checks what it stores)."""
+    errors: dict[str, str] = {}
+    if not values["name"].strip():
+        errors["name"] = words.gettext("Enter your name.")
+    if not values["email"].strip():
+        errors["email"] = words.gettext("Enter your email address so that we can reply.")
+    else:
+        try:
+            parse(values["email"])
+        except InvalidAddress as exc:
+            errors["email"] = words.gettext(
+                "Enter a valid email address so that we can reply: %(reason)s", reason=str(exc)
+            )
+    if values["category"] not in {category.value for category in HelpdeskCategory}:
+        errors["category"] = words.gettext("Choose what your request is about.")
+    text = values["message"].strip()
+    if not text:
+        errors["message"] = words.gettext("Write your message.")
+    elif len(text) > helpdesk.MAX_MESSAGE_LENGTH:
+        errors["message"] = words.gettext(
+            "The message is too long (at most %(max)d characters).",
+            max=helpdesk.MAX_MESSAGE_LENGTH,
+        )
+    return errors
 
 
 @router.get("/contact", name="contact")
@@ -97,11 +119,11 @@ def send_contact(
         request.session[SESSION_REFERENCE] = None
         return redirect(thanks)
     words = translator(request)
-    client = client_address(request)
+    errors = _form_errors(values, words)
+    if errors:
+        return _page(request, context, values, errors, status_code=422)
+    keys = [(PER_CLIENT, client_address(request)), (PER_EMAIL, normalize(email))]
     throttle.prune(session, context.clock)
-    keys = [(PER_CLIENT, client)]
-    with contextlib.suppress(InvalidAddress):  # record_contact reports a bad address below
-        keys.append((PER_EMAIL, normalize(email)))
     for limit, key in keys:
         if not throttle.check(session, context.clock, limit, key).allowed:
             errors = {
@@ -112,31 +134,15 @@ def send_contact(
                 )
             }
             return _page(request, context, values, errors, status_code=429)
-    try:
-        contact = helpdesk.record_contact(
-            session,
-            context.clock,
-            name=name,
-            email=email,
-            organization_name=organization,
-            category=category,
-            message=message,
-        )
-    except helpdesk.ContactError as exc:
-        if exc.field == "email" and not email.strip():
-            error = words.gettext("Enter your email address so that we can reply.")
-        elif exc.field == "email":
-            error = words.gettext(
-                "Enter a valid email address so that we can reply: %(reason)s", reason=str(exc)
-            )
-        elif exc.field == "message" and message.strip():
-            error = words.gettext(
-                "The message is too long (at most %(max)d characters).",
-                max=helpdesk.MAX_MESSAGE_LENGTH,
-            )
-        else:
-            error = words.gettext(_FIELD_MESSAGES.get(exc.field, _FIELD_MESSAGES["message"]))
-        return _page(request, context, values, {exc.field: error}, status_code=422)
+    contact = helpdesk.record_contact(
+        session,
+        context.clock,
+        name=name,
+        email=email,
+        organization_name=organization,
+        category=category,
+        message=message,
+    )
     for limit, key in keys:
         throttle.record(session, context.clock, limit.bucket, key)
     reference = helpdesk.acknowledge(

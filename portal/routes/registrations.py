@@ -21,6 +21,7 @@ from db.enums import RegistrationStatus, Role
 from db.models import Organization, Registration, VerificationToken
 from domain import registration as registrations
 from domain.context import App
+from domain.organizations import display_name
 from domain.registration import DuplicateRegistration, RegistrationError, WindowClosed
 from domain.resend import ResendRefused, resend
 from domain.verification import issue_link
@@ -33,7 +34,7 @@ from portal.registration_form import (
     clean_name,
     permission_mark,
 )
-from portal.view import FlashRedirect, flash, redirect, render, translator
+from portal.view import FlashRedirect, flash, redirect, render, request_locale, translator
 
 router = APIRouter()
 
@@ -65,6 +66,8 @@ def _page(
     status_code: int = 200,
 ) -> Response:
     rows = registrations.for_organization(session, organization.id)
+    locale = request_locale(request)
+    shown_name = display_name(organization, locale)
     counts = Counter(r.status for r in rows)
     now = context.clock.now()
     return render(
@@ -72,6 +75,12 @@ def _page(
         "registrations.html",
         {
             "organization": organization,
+            "organization_name": shown_name,
+            # The other name (English or Japanese), under the heading, when there is one.
+            "organization_other_name": next(
+                (n for n in (organization.name, organization.name_local) if n and n != shown_name),
+                None,
+            ),
             "registrations": rows,
             "counts": [(status, counts[status]) for status in STATUS_ORDER if counts[status]],
             "last_links": _last_links(session, organization.id),

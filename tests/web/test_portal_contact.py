@@ -90,8 +90,12 @@ def test_the_honeypot_thanks_a_bot_and_keeps_nothing(client: TestClient, portal:
 
 
 def test_errors_are_shown_and_nothing_is_stored(client: TestClient, portal: App) -> None:
-    text = send(client, email="kenji@", category="", message="   ")
+    text = send(client, name=" ", email="kenji@", category="", message="   ")
+    # Every problem at once, each beside its field.
+    assert "Enter your name." in text
     assert "Enter a valid email address so that we can reply" in text
+    assert "Choose what your request is about." in text
+    assert "Write your message." in text
     blank = send(client, email="")
     assert "Enter your email address so that we can reply." in blank
     no_category = send(client, category="complaint")

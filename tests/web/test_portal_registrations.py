@@ -307,13 +307,22 @@ def test_the_page_needs_a_log_in(client: TestClient) -> None:
 
 
 def test_the_page_follows_the_organizations_language(
-    client: TestClient, ja_org: Organization
+    client: TestClient, ja_org: Organization, portal: App
 ) -> None:
+    with portal.unit_of_work() as session:
+        session.get_one(Organization, ja_org.id).name_local = "青潮海運株式会社"
     log_in(client, ja_org.legacy_login_id)
     page = client.get("/registrations", headers={"Accept-Language": "en"}).text
     assert '<html lang="ja">' in page
     assert "利用者を追加" in page
-    assert "2025年9月14日(日)" in page
+    assert (
+        "事前登録は<strong>2025年9月14日(日)</strong>まで受け付けています。残り75日です。" in page
+    )
+    assert "<h1>青潮海運株式会社</h1>" in page
+    assert 'class="account-org" href="/registrations" title="青潮海運株式会社"' in page
     # An explicit choice wins over the organization's language.
     client.get("/language/en?next=/registrations")
-    assert "Add a person" in client.get("/registrations").text
+    english = client.get("/registrations").text
+    assert "Add a person" in english
+    assert "<h1>Aoshio Kaiun K.K.</h1>" in english
+    assert "open until <strong>14 September 2025</strong>. 75 days left." in english
