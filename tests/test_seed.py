@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,8 @@ from domain.seed.romanize import (
     korean_surname_to_latin,
     slug,
 )
-from domain.seed.rows import GENERATED_TABLES, PasswordHashes, Row, ServiceRef
+from domain.seed.rows import GENERATED_TABLES, Batch, PasswordHashes, Row, ServiceRef
+from domain.seed.store import write_batches
 
 runner = CliRunner()
 SEEDED_TABLES = ("services", *GENERATED_TABLES)
@@ -120,6 +122,39 @@ def test_login_ids_domains_and_romanization() -> None:
     assert korean_surname_to_latin("박") == "Park"
     assert ascii_fold("Müller", german=True) == "Mueller"
     assert slug("Sørensen & Søn") == "sorensenson"
+
+
+class _RecordingWriter:
+    def __init__(self, fail_on: int | None = None) -> None:
+        self.written: list[Batch] = []
+        self.fail_on = fail_on
+
+    def write(self, batch: Batch) -> None:
+        if len(self.written) == self.fail_on:
+            raise RuntimeError("disk full")
+        self.written.append(batch)
+
+
+@pytest.mark.parametrize("overlap", [False, True])
+def test_batches_are_written_in_order(overlap: bool) -> None:
+    batches = [Batch() for _ in range(7)]
+    writer = _RecordingWriter()
+    write_batches(writer, iter(batches), overlap=overlap)
+    assert [id(b) for b in writer.written] == [id(b) for b in batches]
+
+
+def test_a_failing_writer_stops_the_generation() -> None:
+    generated = 0
+
+    def batches() -> Iterator[Batch]:
+        nonlocal generated
+        for _ in range(1_000):
+            generated += 1
+            yield Batch()
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        write_batches(_RecordingWriter(fail_on=2), batches(), overlap=True)
+    assert generated < 10  # the writer's error stopped the generator, not the end of input
 
 
 def test_history_is_the_full_months_before_the_clock() -> None:

@@ -31,7 +31,7 @@ from domain.clock import Clock
 from domain.passwords import hash_password
 from domain.seed.generate import PopulationGenerator
 from domain.seed.pools import NamePools
-from domain.seed.rows import GENERATED_TABLES, PYTHON_VALUES, PasswordHashes
+from domain.seed.rows import GENERATED_TABLES, PYTHON_VALUES, Batch, PasswordHashes
 from domain.seed.store import (
     BulkWriter,
     SeedError,
@@ -42,6 +42,7 @@ from domain.seed.store import (
     existing_login_ids,
     next_ids,
     resync_sequences,
+    write_batches,
 )
 
 DEMO_PASSWORD = "Portal-Demo-2025!"  # noqa: S105 - printed on purpose: the demo logins' password
@@ -173,16 +174,20 @@ def seed_population(
             known_password_count=known_password_count,
         )
         first_id = generator.first_ids["organizations"]
-        writer = BulkWriter(connection)
         counts: Counter[str] = Counter()
         demo_logins: list[DemoLogin] = []
-        for batch in generator.batches(orgs, BATCH_SIZE):
-            needed = known_password_count - len(demo_logins)
-            for row in batch.rows["organizations"][: max(needed, 0)]:
-                _id, login_id, name, _local, country, locale, *_ = row
-                demo_logins.append(DemoLogin(str(login_id), str(name), str(country), str(locale)))
-            writer.write(batch)
-            counts.update(batch.counts())
+
+        def counted() -> Iterator[Batch]:
+            for batch in generator.batches(orgs, BATCH_SIZE):
+                needed = known_password_count - len(demo_logins)
+                for row in batch.rows["organizations"][: max(needed, 0)]:
+                    _id, login, name, _local, country, locale, *_ = row
+                    demo_logins.append(DemoLogin(str(login), str(name), str(country), str(locale)))
+                counts.update(batch.counts())
+                yield batch
+
+        postgres = connection.dialect.name == "postgresql"
+        write_batches(BulkWriter(connection), counted(), overlap=postgres)
         resync_sequences(connection)
     rows = {"services": services_added, **{t: counts[t] for t in GENERATED_TABLES}}
     return SeedSummary(

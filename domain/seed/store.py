@@ -8,8 +8,10 @@ afterwards, or the next ordinary insert would collide.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from queue import Full, Queue
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, func, insert, select
 
@@ -149,3 +151,46 @@ def resync_sequences(connection: Connection) -> None:
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) "  # noqa: S608
             f"FROM {table} HAVING max(id) IS NOT NULL"
         )
+
+
+class BatchSink(Protocol):
+    def write(self, batch: Batch) -> None: ...
+
+
+def write_batches(writer: BatchSink, batches: Iterator[Batch], *, overlap: bool) -> None:
+    """Write every batch; with `overlap`, write in a second thread while the next is generated.
+
+    Worth it on PostgreSQL, where the server checks foreign keys and builds indexes in its own
+    process while this one generates; SQLite works inside this process, so there it only adds
+    thread switches.
+    """
+    if not overlap:
+        for batch in batches:
+            writer.write(batch)
+        return
+    handoff: Queue[Batch | None] = Queue(maxsize=2)
+
+    def drain() -> None:
+        while (batch := handoff.get()) is not None:
+            writer.write(batch)
+
+    with ThreadPoolExecutor(max_workers=1) as background:
+        written = background.submit(drain)
+
+        def hand_over(item: Batch | None) -> None:
+            while True:
+                try:
+                    handoff.put(item, timeout=0.05)
+                    return
+                except Full:
+                    if written.done():  # the writer failed: raise its error, stop generating
+                        written.result()
+                        raise AssertionError("the writer stopped without an error") from None
+
+        try:
+            for batch in batches:
+                hand_over(batch)
+        finally:
+            if not written.done():
+                hand_over(None)
+        written.result()
