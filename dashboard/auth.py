@@ -93,7 +93,8 @@ def _try_password(name: str, password: str) -> str | None:
     """None when signed in; otherwise what to tell the viewer."""
     configured = runtime.settings().dashboard_password
     assert configured is not None
-    address = st.context.ip_address or "local"
+    peer = st.context.ip_address  # the connection's own address (None on localhost)
+    address = peer if isinstance(peer, str) and peer else "local"
     app = runtime.app()
     with app.unit_of_work() as session:
         for limit, key in ((PER_ADDRESS, address), (OVERALL, _EVERYONE)):

@@ -196,24 +196,44 @@ def work_on(contact_id: int) -> None:
         if contact["notes"]:
             st.caption("Notes")
             st.text(contact["notes"])
-    with right, st.form(f"work_{contact_id}", clear_on_submit=True):
+    # The status this contact showed on the previous run is what the agent decided on; the run
+    # that handles the click reads the row afresh, so it cannot stand for what was seen.
+    seen_key = f"helpdesk_seen_{contact_id}"
+    seen = st.session_state.get(seen_key, contact["status"])
+    st.session_state[seen_key] = contact["status"]
+    keys = {name: f"helpdesk_{name}_{contact_id}" for name in ("status", "category", "note")}
+    with right, st.form(f"work_{contact_id}"):
         statuses = [s.value for s in HelpdeskStatus]
         categories = [c.value for c in HelpdeskCategory]
         status = st.selectbox(
-            "Status", statuses, index=statuses.index(contact["status"]), format_func=fmt.label
+            "Status",
+            statuses,
+            index=statuses.index(contact["status"]),
+            format_func=fmt.label,
+            key=keys["status"],
         )
         category = st.selectbox(
             "Category",
             categories,
             index=categories.index(contact["category"]),
             format_func=fmt.label,
+            key=keys["category"],
         )
-        note = st.text_area("Add a note", max_chars=5000, placeholder="What was done or agreed")
-        if st.form_submit_button("Save", type="primary"):
-            save(contact_id, contact["status"], status, category, note)
+        note = st.text_area(
+            "Add a note",
+            max_chars=5000,
+            placeholder="What was done or agreed",
+            key=keys["note"],
+        )
+        submitted = st.form_submit_button("Save", type="primary")
+        if submitted and save(contact_id, seen, status, category, note):
+            for key in (*keys.values(), seen_key):
+                st.session_state.pop(key, None)
+            st.rerun()
 
 
-def save(contact_id: int, shown_status: str, status: str, category: str, note: str) -> None:
+def save(contact_id: int, seen_status: str, status: str, category: str, note: str) -> bool:
+    """Apply the agent's change; False (with the reason shown) when it could not be made."""
     viewer = current_viewer()
     assert viewer is not None  # the app signs viewers in before any page runs
     app = runtime.app()
@@ -228,17 +248,17 @@ def save(contact_id: int, shown_status: str, status: str, category: str, note: s
                 status=status,
                 category=category,
                 note=note,
-                expected_status=shown_status,
+                expected_status=seen_status,
             )
             changed = result.changed
     except HelpdeskUpdateError as exc:
         st.error(str(exc))
-        return
+        return False
     data.forget_helpdesk()
     st.session_state[FLASH_KEY] = (
         f"Saved: {', '.join(changed)}." if changed else "Nothing to change."
     )
-    st.rerun()
+    return True
 
 
 flash = st.session_state.pop(FLASH_KEY, None)
