@@ -7,7 +7,7 @@
 1. Renders ``reminder`` emails with the real templates (`render_email`) for N organizations and
    queues them with `enqueue_many`, a thousand per transaction as a campaign flow would.
 2. Delivers them with the outbox sender (`drain`) to an SMTP sink running in a separate process
-   (bench/smtp_sink.py), and checks at the sink that every message arrived exactly once.
+   (bench/_smtp_sink.py), and checks at the sink that every message arrived exactly once.
 3. Baseline, same run, same sink: the first messages again, sent the way a Prefect user would
    start — prefect-email's ``email_send_message`` task called once per message inside a flow,
    with an ``EmailServerCredentials`` block pointing at the sink (Prefect runs against a
@@ -98,7 +98,7 @@ def free_port() -> int:
 def sink_process() -> Iterator[Sink]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, str(HERE / "smtp_sink.py"), "--port", str(port)],
+        [sys.executable, str(HERE / "_smtp_sink.py"), "--port", str(port)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,

@@ -3,7 +3,7 @@
 Runs in its own process so that the sender under test does not share an interpreter (or a GIL)
 with the server it talks to, as in production where the relay is another machine.
 
-    python bench/smtp_sink.py --port 2525
+    python bench/_smtp_sink.py --port 2525
 
 prints ``ready <port>`` once it accepts connections, then answers commands on stdin, one per
 line: ``count`` prints a JSON object (messages, distinct Message-IDs, duplicates, bytes);
