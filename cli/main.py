@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from cli import bounces_cmd, dashboard_cmd, db_cmd, mail_cmd, mailsink_cmd, portal_cmd, seed_cmd
+from cli import (
+    bounces_cmd,
+    dashboard_cmd,
+    db_cmd,
+    demo_cmd,
+    flows_cmd,
+    mail_cmd,
+    mailsink_cmd,
+    portal_cmd,
+    seed_cmd,
+)
 from cli.errors import run_guarded
 from domain.settings import get_settings
 
@@ -21,11 +31,13 @@ app = typer.Typer(
 )
 app.add_typer(db_cmd.app, name="db")
 app.command("seed")(seed_cmd.seed)
+app.command("demo")(demo_cmd.demo)
 app.add_typer(mail_cmd.app, name="mail")
 app.command("mailsink")(mailsink_cmd.mailsink)
 app.command("portal")(portal_cmd.portal)
 app.add_typer(bounces_cmd.app, name="bounces")
 app.command("dashboard")(dashboard_cmd.dashboard)
+flows_cmd.register(app)  # serve, deploy, campaign, recover
 
 
 @app.callback()

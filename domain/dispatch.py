@@ -9,9 +9,11 @@ batch and calls again until nothing is left.
   finds its domain cannot receive mail; it is then marked undeliverable and gets none.
 * Expiry: a pending registration whose every link ran out becomes expired
   (`domain.verification.expire_stale`); the organization can send a new link from the portal.
-* Nudge: a registration still pending ``unverified_nudge_after_days`` after it was submitted gets
-  one reminder with a fresh link (the old link stops working), once: ``nudged_at`` is set by a
-  conditional update, so two runs racing send one nudge.
+* Nudge: a registration still pending ``unverified_nudge_after_days`` after its newest link was
+  sent gets one reminder with a fresh link (the old link stops working), once: ``nudged_at`` is
+  set by a conditional update, so two runs racing send one nudge. Counting from the newest link,
+  not from the submission, spares a nudge to someone whose link went out a moment ago (a
+  registration made long before the dispatch ran, or a link the organization just resent).
 """
 
 from __future__ import annotations
@@ -59,6 +61,17 @@ def _any_link() -> Exists:
     return (
         select(VerificationToken.id)
         .where(VerificationToken.registration_id == Registration.id)
+        .exists()
+    )
+
+
+def _link_since(moment: dt.datetime) -> Exists:
+    return (
+        select(VerificationToken.id)
+        .where(
+            VerificationToken.registration_id == Registration.id,
+            VerificationToken.created_at > moment,
+        )
         .exists()
     )
 
@@ -154,8 +167,8 @@ def due_for_nudge(
             Registration.status == RegistrationStatus.PENDING,
             Registration.nudged_at.is_(None),
             Registration.undeliverable_reason.is_(None),
-            Registration.submitted_at <= cutoff,
             _live_link(now),
+            ~_link_since(cutoff),
         )
         .order_by(Registration.submitted_at, Registration.id)
         .limit(limit)

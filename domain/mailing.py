@@ -41,7 +41,8 @@ from domain.settings import Settings
 from domain.stencil import Stencil
 
 KEY_LIMIT = 200  # the outbox's idempotency_key column
-SAMPLES_PER_BATCH = 6
+SAMPLES_KEPT = 12  # a dry run shows three of them, as different as they come
+SAMPLES_SAME_KIND = 3  # more of one kind only while there are fewer than this many
 
 
 @dataclass(frozen=True)
@@ -72,10 +73,22 @@ class Mailing:
 class SampleEmail:
     segment: str
     locale: str
+    recipient: str  # "contact" or "registered person"
     login_id: str
     to_address: str
     subject: str
     text: str
+
+    @property
+    def kind(self) -> tuple[str, str, str]:
+        return (self.segment, self.locale, self.recipient)
+
+
+def keep_sample(samples: list[SampleEmail], kind: tuple[str, str, str]) -> bool:
+    """Keep the first email of each kind, and any email while there are too few to show."""
+    if len(samples) >= SAMPLES_KEPT:
+        return False
+    return len(samples) < SAMPLES_SAME_KIND or all(s.kind != kind for s in samples)
 
 
 @dataclass
@@ -95,8 +108,9 @@ class MailingResult:
         self.already_sent += other.already_sent
         self.invalid_addresses += other.invalid_addresses
         self.created += other.created
-        seen = {(s.segment, s.locale) for s in self.samples}
-        self.samples += [s for s in other.samples if (s.segment, s.locale) not in seen]
+        for sample in other.samples:
+            if keep_sample(self.samples, sample.kind):
+                self.samples.append(sample)
         return self
 
 
@@ -171,13 +185,13 @@ def send_step(
                 continue
             rendered = _render(settings, stencils, mailing.template, org, recipient, fixed)
             result.planned[org.segment] += 1
-            if len(result.samples) < SAMPLES_PER_BATCH and not any(
-                s.segment == org.segment and s.locale == org.locale for s in result.samples
-            ):
+            who = "contact" if recipient.registration_id is None else "registered person"
+            if keep_sample(result.samples, (org.segment, org.locale, who)):
                 result.samples.append(
                     SampleEmail(
                         org.segment,
                         org.locale,
+                        who,
                         org.login_id,
                         address,
                         rendered.subject,

@@ -157,3 +157,15 @@ def test_settled_registrations_are_left_alone(
     assert dispatch.send_nudges(session, clock, app.settings) == (0, 0)
     assert dispatch.expire(session, clock) == 0
     assert dispatch.send_links(session, clock, app.settings).seen == 0
+
+
+def test_no_nudge_right_after_a_late_first_link(
+    app: App, session: Session, clock: FixedClock, settings: Settings
+) -> None:
+    new_registration(app, session)
+    clock.advance(days=settings.unverified_nudge_after_days + 3)  # dispatch was down
+    dispatch.send_links(session, clock, settings)
+    session.commit()
+    assert dispatch.send_nudges(session, clock, settings) == (0, 0)
+    clock.advance(days=settings.unverified_nudge_after_days)
+    assert dispatch.send_nudges(session, clock, settings) == (1, 1)

@@ -1,0 +1,83 @@
+"""The verification-dispatch flow: links for new registrations, expiry, nudges — every minute."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from prefect import flow
+from pydantic import Field
+
+from domain.deliverability import checker_from_settings
+from flows import reports
+from flows.runtime import flow_app, publish_markdown
+from tasks.dispatch import expire_stale_links, nudge_unverified, send_verification_links
+from tasks.outbox import drain_outbox
+
+ARTIFACT_KEY = "verification-dispatch"
+# issue_link's keys are "verification:…" and "verification_nudge:…": one prefix drains both.
+OWN_MESSAGES = "verification"
+
+
+@flow(name="verification-dispatch", log_prints=True)
+def verification_dispatch(
+    as_of: dt.datetime | None = None,
+    dry_run: bool = False,
+    batch_size: Annotated[int, Field(ge=1, le=2_000)] = 200,
+    max_links: Annotated[int, Field(ge=1, le=100_000)] = 5_000,
+) -> dict[str, Any]:
+    """Send verification links to new registrations, expire dead links, nudge the unverified.
+
+    Args:
+        as_of: Run as if it were this moment (rehearsals, the calendar simulator);
+            empty means now.
+        dry_run: Only count what would be expired, sent and nudged; change and send nothing.
+        batch_size: Registrations per transaction.
+        max_links: At most this many links and nudges in one run; the next run continues.
+    """
+    with flow_app(as_of) as app:
+        now = app.clock.now()
+        settings = app.settings
+        checker = checker_from_settings(settings.mx_check, settings.mx_check_timeout_seconds)
+        expired = expire_stale_links(app, dry_run, batch_size)
+        links = send_verification_links(app, dry_run, batch_size, max_links, checker)
+        nudged = nudge_unverified(app, dry_run, batch_size, max_links)
+        delivery = None
+        if not dry_run and (links.sent or nudged):
+            delivery = drain_outbox(app, only_keys_prefix=OWN_MESSAGES)
+        verb = "would be" if dry_run else "were"
+        rows = [
+            ("links expired (registrations now expired)", expired),
+            ("verification links sent to new registrations", links.sent),
+            ("addresses marked undeliverable (no link sent)", links.undeliverable),
+            (f"nudges after {settings.unverified_nudge_after_days} days unverified", nudged),
+        ]
+        body = f"## Verification dispatch — {reports.when(app.calendar, now)}\n\n"
+        if dry_run:
+            body += reports.DRY_RUN_BANNER + "\n"
+        body += reports.table(("what", "count"), rows) + "\n"
+        mx = "on" if checker else "off"
+        if checker is not None:
+            mx += f" ({checker.lookups} DNS lookups)"
+        body += f"MX check: {mx}.\n"
+        if links.examples:
+            body += "\nUndeliverable addresses that " + verb + " held back:\n\n"
+            body += "".join(f"- {reports.cell(example)}\n" for example in links.examples)
+        if links.capped:
+            body += f"\nStopped at {max_links} links; the next run sends the rest.\n"
+        if delivery is not None:
+            body += "\n" + reports.delivery_lines(delivery, "verification emails")
+        publish_markdown(
+            ARTIFACT_KEY,
+            body,
+            f"verification-dispatch: {links.sent} links, {nudged} nudges, {expired} expired"
+            + (" (dry run)" if dry_run else ""),
+        )
+        return {
+            "dry_run": dry_run,
+            "expired": expired,
+            "links_sent": links.sent,
+            "undeliverable": links.undeliverable,
+            "nudged": nudged,
+            "delivered": delivery.sent if delivery else 0,
+        }
