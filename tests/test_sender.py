@@ -212,6 +212,22 @@ def test_a_permanent_refusal_fails_at_once_and_the_connection_carries_on(
     assert len(handler.received) == 2
 
 
+def test_content_refused_after_the_data_fails_that_message_only(
+    app: App, clock: FixedClock
+) -> None:
+    handler = ScriptedHandler(
+        on_data=lambda n, _: "554 5.7.1 Message rejected as spam" if n == 2 else None
+    )
+    queue(app, 4)
+    with smtp_server(handler) as server:
+        summary = drain(at(app, server))
+
+    assert (summary.sent, summary.failed, summary.connections) == (3, 1, 1)
+    failed = [row for row in messages(app) if row.status is MessageStatus.FAILED]
+    assert [row.last_error for row in failed] == ["DATA: 554 5.7.1 Message rejected as spam"]
+    assert len(handler.received) == 3
+
+
 def test_dropped_connections_lose_nothing_and_duplicate_nothing(
     app: App, clock: FixedClock
 ) -> None:
