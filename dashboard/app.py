@@ -6,6 +6,7 @@ the only page that exists is the sign-in page, whatever URL is asked for.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import streamlit as st
@@ -16,6 +17,11 @@ from db.schema import SchemaError
 from domain.settings import SettingsError
 
 VIEWS = Path(__file__).with_name("views")
+
+# Charts and tables import numpy and pandas lazily, from whichever thread draws first; two
+# sessions doing that at once can meet a half-imported module. Import them here, once, first.
+for _module in ("numpy", "pandas", "pyarrow"):
+    importlib.import_module(_module)
 
 st.set_page_config(
     page_title="Switchover",
