@@ -11,8 +11,9 @@ guarded by a check that could be forgotten.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -62,6 +63,9 @@ def create_app(settings: Settings | None = None, *, context: App | None = None) 
     app.state.settings = settings
     app.state.context = context
     app.state.url_cache = {}
+    # SQLite has one writer at a time, and a writer that finds it taken sleeps and retries (up to
+    # 100 ms a try). Threads of this process queue on a lock instead, and get the database in turn.
+    app.state.write_gate = threading.Lock() if settings.is_sqlite else nullcontext()
     app.state.templates = make_templates(settings)
     view.install(app.state.templates)
     app.state.content = ContentStore(settings)

@@ -85,7 +85,7 @@ def show_link(request: Request, token: str, context: AppContext) -> Response:
 def confirm_link(request: Request, token: str, context: AppContext) -> Response:
     if not same_origin(request, trusted_origins(context)):
         raise Forbidden("origin")
-    with context.unit_of_work() as session:
+    with request.app.state.write_gate, context.unit_of_work() as session:
         view = confirm(session, context.clock, token, client=client_address(request))
         locale = _organization_locale(session, view)
     return _page(request, context, view, locale, confirmed=view.confirmed_now)
