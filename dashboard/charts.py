@@ -107,7 +107,7 @@ def per_day(daily: Sequence[DailyRegistrations], needed_per_day: float | None) -
         alt.Chart(_data(rows))
         .mark_bar(color=theme.PRIMARY, opacity=0.85)
         .encode(
-            x=alt.X("day:T", title=None, axis=alt.Axis(format="%-d %b")),
+            x=alt.X("yearmonthdate(day):T", title=None, axis=alt.Axis(format="%-d %b")),
             y=alt.Y("registrations:Q", title="Registrations per day"),
             tooltip=[
                 alt.Tooltip("day:T", title="Day", format="%a %-d %b %Y"),
@@ -159,7 +159,12 @@ def stage_mix(groups: Sequence[Funnel], title: str) -> alt.Chart:
         alt.Chart(_data(rows))
         .mark_bar(height=16)
         .encode(
-            y=alt.Y("group:N", sort=[g.label or g.key for g in groups], title=None),
+            y=alt.Y(
+                "group:N",
+                sort=[g.label or g.key for g in groups],
+                title=None,
+                axis=alt.Axis(labelLimit=280),
+            ),
             x=alt.X("organizations:Q", stack="normalize", title=title, axis=alt.Axis(format="%")),
             color=alt.Color(
                 "stage:N",
@@ -199,7 +204,7 @@ def stacked_counts(
         else alt.Scale(domain=list(series_order))
     )
     x_encoding = (
-        alt.X(f"{x}:T", title=x_title, axis=alt.Axis(format="%-d %b"))
+        alt.X(f"yearmonthdate({x}):T", title=x_title, axis=alt.Axis(format="%-d %b"))
         if temporal
         else alt.X(f"{x}:N", title=x_title, sort=None, axis=alt.Axis(labelAngle=0))
     )

@@ -21,6 +21,12 @@ def number(value: int | float | None) -> str:
     return f"{int(value):,}"
 
 
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """'1 organization', '2,310 organizations'."""
+    word = singular if count == 1 else (plural_form or singular + "s")
+    return f"{count:,} {word}"
+
+
 def percent(share: float | None, digits: int = 1) -> str:
     return DASH if share is None else f"{share * 100:.{digits}f} %"
 

@@ -54,13 +54,20 @@ def grid(
     height: int | Literal["auto", "stretch", "content"] = "auto",
     key: str | None = None,
 ) -> None:
-    """A read-only table; instants already formatted in the dashboard's time zone."""
+    """A read-only table; instants in the dashboard's time zone, query column names in words
+    ('submitted_at' shows as 'Submitted at')."""
+    tz = runtime.settings().tz
+    shown = [
+        {(fmt.label(k) if k.islower() else k): v for k, v in row.items()}
+        for row in fmt.table(rows, tz)
+    ]
     st.dataframe(
-        fmt.table(rows, runtime.settings().tz),
+        shown,
         column_config=columns,
         hide_index=True,
         width="stretch",
-        height=height,
+        # A fixed height only for long tables; a short one should not trail empty rows.
+        height=height if len(rows) > 10 else "auto",
         key=key,
     )
 

@@ -85,7 +85,7 @@ def call_list() -> None:
     tz = runtime.settings().tz
     shown = len(found.rows)
     st.caption(
-        f"{fmt.number(found.total)} organizations"
+        fmt.plural(found.total, "organization")
         + (f" · the first {shown:,} shown; the CSV has all" if shown < found.total else "")
     )
     widgets.grid([_readable(r) for r in found.rows], height=420)

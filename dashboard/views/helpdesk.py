@@ -146,7 +146,7 @@ def contact_list() -> int | None:
         )
         return None
     st.caption(
-        f"{fmt.number(total)} contacts · newest first"
+        f"{fmt.plural(total, 'contact')} · newest first"
         + (f" · the newest {len(rows):,} shown" if len(rows) < total else "")
     )
     widgets.grid(

@@ -82,7 +82,8 @@ def listing() -> int | None:
         return None
     start = result.offset + 1
     st.caption(
-        f"{fmt.number(result.total)} organizations match · showing {start:,}–"
+        f"{fmt.plural(result.total, 'organization')} "
+        f"{'matches' if result.total == 1 else 'match'} · showing {start:,}–"
         f"{result.offset + len(result.rows):,}, by name"
     )
     widgets.grid(

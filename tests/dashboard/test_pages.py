@@ -78,7 +78,7 @@ def test_organizations_search_filter_and_drill_down(session: Session, world: Wor
     assert "6 organizations match" in shown(at)
     widget(at.multiselect, "Stage").set_value([]).run()
     widget(at.text_input, "Search").set_value(world.japanese_name).run()
-    assert "1 organizations match" in shown(at)
+    assert "1 organization matches" in shown(at)
     table = at.dataframe[0].value
     assert list(table["Local name"]) == [world.japanese_name]
     organization_id = int(
