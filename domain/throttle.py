@@ -64,7 +64,7 @@ def check(session: Session, clock: Clock, limit: Limit, key: str) -> Verdict:
         return Verdict(True)
     # Counting is over a sliding window, so the wait ends when the oldest counted event ages out.
     # (With more than max_events counted this is an upper bound, which errs on the safe side.)
-    oldest_at = _aware(oldest)
+    oldest_at: dt.datetime = oldest  # aware: the column type converts aggregates too
     return Verdict(False, retry_after=max(oldest_at + limit.window - now, dt.timedelta(0)))
 
 
@@ -86,12 +86,3 @@ def prune(session: Session, clock: Clock) -> int:
         delete(RateEvent).where(RateEvent.occurred_at < clock.now() - RETENTION)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-def _aware(value: dt.datetime | None) -> dt.datetime:
-    # Aggregates (min) bypass the column type on SQLite and come back naive or as text.
-    if value is None:
-        raise ValueError("no events counted")
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
