@@ -77,6 +77,19 @@ class WaveStatus(StrEnum):
     ROLLED_BACK = "rolled_back"
 
 
+class MigrationRunStatus(StrEnum):
+    RUNNING = "running"
+    HALTED = "halted"  # stopped by a failure rate or an invariant; a re-run resumes
+    FAILED = "failed"  # stopped by an error; a re-run resumes
+    COMPLETED = "completed"
+
+
+class ServiceApplicationStatus(StrEnum):
+    SUBMITTED = "submitted"  # an Administrator applied; the service desk decides
+    APPROVED = "approved"
+    DECLINED = "declined"
+
+
 class MigrationItemStatus(StrEnum):
     PENDING = "pending"
     MIGRATED = "migrated"

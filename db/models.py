@@ -36,10 +36,12 @@ from db.enums import (
     MembershipStatus,
     MessageStatus,
     MigrationItemStatus,
+    MigrationRunStatus,
     PersonStatus,
     RegistrationSource,
     RegistrationStatus,
     Role,
+    ServiceApplicationStatus,
     TokenPurpose,
     WaveStatus,
 )
@@ -83,6 +85,9 @@ class Organization(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     legacy_login_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     legacy_login_disabled_at: Mapped[dt.datetime | None]
+    # Set at the switch for an organization kept on its shared log-in for a grace period: the
+    # log-in stops working at this instant without anyone having to turn it off.
+    legacy_login_expires_at: Mapped[dt.datetime | None]
     account_manager: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(50))
     created_at: Mapped[dt.datetime] = created_at_column()
@@ -194,6 +199,11 @@ class Person(Base):
     )
     created_at: Mapped[dt.datetime] = created_at_column()
     activated_at: Mapped[dt.datetime | None]
+    # User information the person (or an Administrator of one of their organizations) edits.
+    phone: Mapped[str | None] = mapped_column(String(50))
+    locale: Mapped[Locale | None] = mapped_column(str_enum(Locale, "locale"))
+    password_changed_at: Mapped[dt.datetime | None]
+    last_login_at: Mapped[dt.datetime | None]
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="person")
 
@@ -215,6 +225,7 @@ class Membership(Base):
     registration_id: Mapped[int | None] = mapped_column(ForeignKey("registrations.id"))
     migration_item_id: Mapped[int | None] = mapped_column(ForeignKey("migration_items.id"))
     created_at: Mapped[dt.datetime] = created_at_column()
+    disabled_at: Mapped[dt.datetime | None]
 
     person: Mapped[Person] = relationship(back_populates="memberships")
     organization: Mapped[Organization] = relationship(back_populates="memberships")
@@ -222,6 +233,7 @@ class Membership(Base):
     __table_args__ = (
         UniqueConstraint("person_id", "organization_id"),
         Index("ix_memberships_organization_id_role", "organization_id", "role"),
+        Index("ix_memberships_migration_item_id", "migration_item_id"),
     )
 
 
@@ -377,6 +389,10 @@ class MigrationItem(Base):
     )
     reason: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[dt.datetime]
+    # What the migration did or why it did not: registrations migrated and not (with reasons),
+    # persons and memberships it created, whether the legacy log-in was turned off.
+    details: Mapped[dict[str, Any] | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
 
     wave: Mapped[MigrationWave] = relationship(back_populates="items")
 
@@ -385,6 +401,79 @@ class MigrationItem(Base):
         Index("ix_migration_items_organization_id", "organization_id"),
         Index("ix_migration_items_wave_id_status", "wave_id", "status"),
     )
+
+
+class MigrationRun(Base):
+    """One run of the login migration (not the dry runs): when, with what, how it ended.
+
+    The first run freezes pre-registration (``frozen_at``): from then on nothing can be added,
+    resent or withdrawn on the pre-registration page, whatever the calendar says.
+    """
+
+    __tablename__ = "migration_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[dt.datetime]
+    finished_at: Mapped[dt.datetime | None]
+    status: Mapped[MigrationRunStatus] = mapped_column(
+        str_enum(MigrationRunStatus, "migration_run_status"), default=MigrationRunStatus.RUNNING
+    )
+    actor: Mapped[str] = mapped_column(String(200))
+    flow_run_id: Mapped[str | None] = mapped_column(String(64))
+    parameters: Mapped[dict[str, Any] | None]
+    frozen_at: Mapped[dt.datetime | None]
+    halt_reason: Mapped[str | None] = mapped_column(Text)
+    report: Mapped[dict[str, Any] | None]
+
+    __table_args__ = (Index("ix_migration_runs_frozen_at", "frozen_at"),)
+
+
+class Invitation(Base):
+    """An Administrator invited an address to the organization with a role; single-use link.
+
+    Accepting it creates the membership (and the person's account, with a password, if the
+    address has none). Only the SHA-256 of the link's token is stored.
+    """
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    email_display: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
+    invited_by_person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = created_at_column()
+    expires_at: Mapped[dt.datetime]
+    accepted_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))  # who accepted
+
+    __table_args__ = (
+        Index("ix_invitations_organization_id_email", "organization_id", "email"),
+        CheckConstraint("email = lower(email)", name="email_normalized"),
+    )
+
+
+class ServiceApplication(Base):
+    """An Administrator applied for an NK service the organization does not use yet."""
+
+    __tablename__ = "service_applications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    applied_by_person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    applied_at: Mapped[dt.datetime]
+    status: Mapped[ServiceApplicationStatus] = mapped_column(
+        str_enum(ServiceApplicationStatus, "service_application_status"),
+        default=ServiceApplicationStatus.SUBMITTED,
+    )
+    note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("organization_id", "service_id"),)
 
 
 class HelpdeskContact(Base):
