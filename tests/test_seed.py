@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -94,6 +97,34 @@ def test_a_second_run_continues_with_new_companies_not_copies() -> None:
     first = [row[3] for row in _generate(7, 60) if row[0] == "organizations"]
     second = [row[3] for row in _generate(7, 60, first_org=61) if row[0] == "organizations"]
     assert len(set(first) & set(second)) < 6
+
+
+_DIGEST_SCRIPT = """
+import hashlib
+from domain.seed.population import name_pools
+from tests.test_seed import _generate
+print(hashlib.sha256(repr((name_pools(2025), _generate(2025, 300))).encode()).hexdigest())
+"""
+
+
+def test_same_seed_gives_the_same_rows_in_another_process() -> None:
+    # Set and dict order of strings changes with PYTHONHASHSEED; a pool drawn from such an
+    # order (as Faker's it_IT city list once was) would break reproducibility between runs.
+    root = Path(__file__).resolve().parent.parent
+    digests = set()
+    for hash_seed in ("1", "2"):
+        environment = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        done = subprocess.run(
+            [sys.executable, "-c", _DIGEST_SCRIPT],
+            cwd=root,
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        digests.add(done.stdout.strip())
+    assert len(digests) == 1
 
 
 def test_logins_and_domains_on_file_are_never_reused() -> None:

@@ -80,7 +80,7 @@ def _culture_pool(spec: CultureSpec, seed: int) -> CulturePool:
     stems = (
         tuple(Stem(local, latin) for local, latin in spec.stems)
         + places
-        + _faker_stems(spec, fake)
+        + _faker_stems(spec, fake, rng)
         + _compound_stems(spec)
         + _initial_stems(spec, rng)
     )
@@ -111,7 +111,7 @@ def _initial_stems(spec: CultureSpec, rng: random.Random) -> tuple[Stem, ...]:
     return tuple(stems)
 
 
-def _faker_stems(spec: CultureSpec, fake: Faker) -> tuple[Stem, ...]:
+def _faker_stems(spec: CultureSpec, fake: Faker, rng: random.Random) -> tuple[Stem, ...]:
     """Surnames as company-name stems where that is the custom (Japan, Greece, the West)."""
     if spec.key == "ja":  # Faker knows 50 surnames; the listed stems and compounds add the rest
         pairs = (fake.last_name_pair() for _ in range(STEMS_PER_CULTURE // 5))
@@ -122,8 +122,17 @@ def _faker_stems(spec: CultureSpec, fake: Faker) -> tuple[Stem, ...]:
     if spec.syllables:  # Chinese, Korean and Singaporean names are compounds, not surnames
         return ()
     surnames = (fake.last_name() for _ in range(STEMS_PER_CULTURE))
-    cities = (fake.city() for _ in range(CITY_STEMS))
-    return tuple(Stem(name, name) for name in itertools.chain(surnames, cities))
+    return tuple(Stem(name, name) for name in itertools.chain(surnames, _cities(fake, rng)))
+
+
+def _cities(fake: Faker, rng: random.Random) -> list[str]:
+    # Some locales list their cities in the order of a set (Faker's it_IT builds the list with a
+    # set comprehension), which changes with PYTHONHASHSEED; drawing from that list by position
+    # would make the same seed give other names in another process. So: sorted, sampled here.
+    listed = getattr(getattr(fake.city, "__self__", None), "cities", None)
+    if isinstance(listed, list | tuple) and len(listed) >= CITY_STEMS:
+        return rng.sample(sorted(listed), CITY_STEMS)
+    return [fake.city() for _ in range(CITY_STEMS)]
 
 
 def _person(spec: CultureSpec, fake: Faker, index: int) -> Person:
