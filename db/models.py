@@ -279,6 +279,16 @@ class Registration(Base):
         Index("ix_registrations_email", "email"),
         Index("ix_registrations_status_submitted_at", "status", "submitted_at"),
         Index("ix_registrations_organization_id_status", "organization_id", "status"),
+        # The dashboard: each organization's funnel stage from the index alone, and
+        # registrations in a window of days.
+        Index(
+            "ix_registrations_organization_id_status_role_submitted_at",
+            "organization_id",
+            "status",
+            "role",
+            "submitted_at",
+        ),
+        Index("ix_registrations_submitted_at", "submitted_at"),
         CheckConstraint("email = lower(email)", name="email_normalized"),
         CheckConstraint(
             "status NOT IN ('verified', 'migrated') OR verified_at IS NOT NULL",
@@ -350,6 +360,23 @@ class Message(Base):
         Index("ix_messages_organization_id", "organization_id"),
         Index("ix_messages_registration_id", "registration_id"),
         Index("ix_messages_campaign_step_status", "campaign_step", "status"),
+        # The dashboard reads the outbox through these, never its rows (which carry the bodies):
+        # delivery by step and template, each step's start and audience, follow-up per organization.
+        Index("ix_messages_campaign_step_template_status", "campaign_step", "template", "status"),
+        Index(
+            "ix_messages_campaign_step_organization_id_created_at",
+            "campaign_step",
+            "organization_id",
+            "created_at",
+        ),
+        Index(
+            "ix_messages_followup_organization_id",
+            "organization_id",
+            "campaign_step",
+            "created_at",
+            sqlite_where=text("template = 'followup'"),
+            postgresql_where=text("template = 'followup'"),
+        ),
         Index("ix_messages_to_address", "to_address"),
         Index("ix_messages_message_id", "message_id"),
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),

@@ -86,7 +86,6 @@ def transactional() -> None:
     if not deliveries:
         widgets.nothing_yet("No verification, confirmation or helpdesk email has been queued yet.")
         return
-    tz = runtime.settings().tz
     widgets.grid(
         [
             {
@@ -96,7 +95,6 @@ def transactional() -> None:
                 "Failed": d.failed,
                 "Bounced": d.bounced,
                 "Problems %": round(d.problem_share * 100, 1),
-                "Last sent": fmt.instant(d.last_sent_at, tz),
             }
             for d in deliveries
         ],

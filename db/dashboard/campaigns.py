@@ -26,9 +26,8 @@ class Delivery:
     sent: int
     failed: int
     bounced: int
-    organizations: int  # distinct organizations written to
-    first_queued_at: dt.datetime | None
-    last_sent_at: dt.datetime | None
+    organizations: int = 0  # distinct organizations written to (campaign steps)
+    first_queued_at: dt.datetime | None = None  # when the step went out (campaign steps)
 
     @property
     def total(self) -> int:
@@ -61,23 +60,51 @@ def _status_counts() -> list[Any]:
         count(MessageStatus.SENT),
         count(MessageStatus.FAILED),
         count(MessageStatus.BOUNCED),
-        func.count(func.distinct(Message.organization_id)),
-        func.min(Message.created_at),
-        func.max(Message.sent_at),
     ]
 
 
 def campaign_steps(session: Session) -> list[StepOutcome]:
-    """Every campaign step in the order it went out, with the registrations that followed."""
-    rows = session.execute(
-        select(Message.campaign_step, func.max(Message.template), *_status_counts())
+    """Every campaign step in the order it went out, with the registrations that followed.
+
+    Three passes, each over an index rather than the outbox itself (whose rows carry the
+    rendered bodies): statuses by step, then each step's start and audience, then what followed.
+    """
+    statuses = {
+        step: (str(template), [int(n) for n in counts])
+        for step, template, *counts in session.execute(
+            select(Message.campaign_step, func.max(Message.template), *_status_counts())
+            .where(Message.campaign_step.is_not(None))
+            .group_by(Message.campaign_step)
+        )
+    }
+    audiences = session.execute(
+        select(
+            Message.campaign_step,
+            func.min(Message.created_at),
+            func.count(func.distinct(Message.organization_id)),
+        )
         .where(Message.campaign_step.is_not(None))
         .group_by(Message.campaign_step)
-        .order_by(func.min(Message.created_at), Message.campaign_step)
     ).all()
-    deliveries = [_delivery(row) for row in rows]
     followed = _followed(session)
-    return [StepOutcome(d, *followed.get(d.key, (0, 0))) for d in deliveries]
+    outcomes = []
+    for step, started, organizations in sorted(
+        audiences,
+        key=lambda row: (as_instant(row[1]) or dt.datetime.min.replace(tzinfo=dt.UTC), row[0]),
+    ):
+        template, (queued, sent, failed, bounced) = statuses[step]
+        delivery = Delivery(
+            key=str(step),
+            template=template,
+            queued=queued,
+            sent=sent,
+            failed=failed,
+            bounced=bounced,
+            organizations=int(organizations),
+            first_queued_at=as_instant(started),
+        )
+        outcomes.append(StepOutcome(delivery, *followed.get(str(step), (0, 0))))
+    return outcomes
 
 
 def _followed(session: Session) -> dict[str, tuple[int, int]]:
@@ -122,24 +149,19 @@ def _followed(session: Session) -> dict[str, tuple[int, int]]:
 def transactional(session: Session) -> list[Delivery]:
     """Messages outside campaigns (verification links, confirmations...) by template."""
     rows = session.execute(
-        select(Message.template, Message.template, *_status_counts())
+        select(Message.template, *_status_counts())
         .where(Message.campaign_step.is_(None))
         .group_by(Message.template)
-        .order_by(func.count().desc(), Message.template)
     ).all()
-    return [_delivery(row) for row in rows]
-
-
-def _delivery(row: Any) -> Delivery:
-    key, template, queued, sent, failed, bounced, orgs, first_at, last_at = row
-    return Delivery(
-        key=str(key),
-        template=str(template),
-        queued=int(queued),
-        sent=int(sent),
-        failed=int(failed),
-        bounced=int(bounced),
-        organizations=int(orgs),
-        first_queued_at=as_instant(first_at),
-        last_sent_at=as_instant(last_at),
-    )
+    deliveries = [
+        Delivery(
+            key=str(template),
+            template=str(template),
+            queued=int(queued),
+            sent=int(sent),
+            failed=int(failed),
+            bounced=int(bounced),
+        )
+        for template, queued, sent, failed, bounced in rows
+    ]
+    return sorted(deliveries, key=lambda d: (-d.total, d.template))

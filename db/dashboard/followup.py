@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, case, func, literal, select
+from sqlalchemy import ColumnElement, Subquery, case, func, literal, literal_column, select
 from sqlalchemy.orm import Session
 
 from db.dashboard.common import as_instant, organization_flags
@@ -78,7 +78,11 @@ def _escalation(steps: Sequence[str]) -> Subquery:
             func.count().label("emails"),
             func.max(Message.created_at).label("last_at"),
         )
-        .where(Message.template == FOLLOWUP_TEMPLATE, Message.organization_id.is_not(None))
+        # A literal, not a parameter: the partial index on follow-up email matches it.
+        .where(
+            Message.template == literal_column(f"'{FOLLOWUP_TEMPLATE}'"),
+            Message.organization_id.is_not(None),
+        )
         .group_by(Message.organization_id)
         .subquery("escalation")
     )
@@ -137,26 +141,38 @@ def call_list(
         conditions.append(base.c.country.in_(flt.countries))
     if flt.account_manager:
         conditions.append(Organization.account_manager == flt.account_manager)
-    total = int(
-        session.scalar(
-            select(func.count())
-            .select_from(base)
-            .join(Organization, Organization.id == base.c.organization_id)
-            .where(*conditions)
-        )
-        or 0
-    )
-    contact = (
-        select(OrganizationContact.id)
-        .where(OrganizationContact.organization_id == Organization.id)
-        .order_by((OrganizationContact.kind == "primary").desc(), OrganizationContact.id)
-        .limit(1)
-        .correlate(Organization)
-        .scalar_subquery()
-    )
     segment_rank = case(
         *((base.c.segment == s.value, literal(i)) for i, s in enumerate(SEGMENT_ORDER)),
         else_=literal(len(SEGMENT_ORDER)),
+    )
+    order = (base.c.level.desc(), segment_rank, Organization.name, Organization.id)
+    # First the page (with the count of all matching rows from the same pass), then the
+    # contact person for those rows only.
+    page = (
+        select(
+            base.c.organization_id,
+            base.c.segment,
+            base.c.level,
+            base.c.emails,
+            base.c.last_at,
+            func.row_number().over(order_by=order).label("position"),
+            func.count().over().label("total"),
+        )
+        .select_from(base)
+        .join(Organization, Organization.id == base.c.organization_id)
+        .where(*conditions)
+        .order_by(*order)
+    )
+    if limit is not None:
+        page = page.limit(limit)
+    chosen = page.subquery("page")
+    contact = (
+        select(OrganizationContact.id)
+        .where(OrganizationContact.organization_id == chosen.c.organization_id)
+        .order_by((OrganizationContact.kind == "primary").desc(), OrganizationContact.id)
+        .limit(1)
+        .correlate(chosen)
+        .scalar_subquery()
     )
     query = (
         select(
@@ -165,26 +181,26 @@ def call_list(
             Organization.name_local.label("name_local"),
             Organization.country.label("country"),
             Organization.locale.label("locale"),
-            base.c.segment.label("segment"),
-            base.c.level.label("level"),
-            base.c.emails.label("followup_emails"),
-            base.c.last_at.label("last_followup_at"),
+            chosen.c.segment.label("segment"),
+            chosen.c.level.label("level"),
+            chosen.c.emails.label("followup_emails"),
+            chosen.c.last_at.label("last_followup_at"),
             Organization.account_manager.label("account_manager"),
             Organization.phone.label("phone"),
             OrganizationContact.name.label("contact_name"),
             OrganizationContact.email.label("contact_email"),
+            chosen.c.total,
         )
-        .select_from(base)
-        .join(Organization, Organization.id == base.c.organization_id)
+        .select_from(chosen)
+        .join(Organization, Organization.id == chosen.c.organization_id)
         .outerjoin(OrganizationContact, OrganizationContact.id == contact)
-        .where(*conditions)
-        .order_by(base.c.level.desc(), segment_rank, Organization.name, Organization.id)
+        .order_by(chosen.c.position)
     )
-    if limit is not None:
-        query = query.limit(limit)
     rows = []
+    total = 0
     for row in session.execute(query).mappings():
         plain = dict(row)
+        total = int(plain.pop("total"))
         plain["locale"] = getattr(plain["locale"], "value", plain["locale"])
         plain["last_followup_at"] = as_instant(plain["last_followup_at"])
         rows.append(plain)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from db.dashboard.common import as_date, local_day, organization_flags
@@ -59,28 +59,49 @@ class Overview:
 
 
 def overview(session: Session) -> Overview:
-    """The funnel for everyone, by country and by locale (one pass), and by service."""
-    flags = organization_flags().subquery("flags")
-    rows = session.execute(
+    """The funnel for everyone, by country, by locale and by service, in one statement.
+
+    The per-organization flags are the expensive part (a pass over all registrations); they
+    are computed once, as a materialized common table, and grouped two ways from there.
+    """
+    flags = organization_flags().cte("flags").prefix_with("MATERIALIZED")
+    sums = (
+        func.count(),
+        func.sum(flags.c.registered),
+        func.sum(flags.c.verified),
+        func.sum(flags.c.ready),
+        func.sum(flags.c.migrated),
+    )
+    by_place = select(
+        literal("place").label("kind"),
+        flags.c.country.label("first"),
+        cast(flags.c.locale, String).label("second"),
+        *sums,
+    ).group_by(flags.c.country, flags.c.locale)
+    by_subscription = (
         select(
-            flags.c.country,
-            flags.c.locale,
-            func.count(),
-            func.sum(flags.c.registered),
-            func.sum(flags.c.verified),
-            func.sum(flags.c.ready),
-            func.sum(flags.c.migrated),
-        ).group_by(flags.c.country, flags.c.locale)
-    ).all()
-    # A few dozen (country, locale) groups: adding them up here avoids three more passes.
+            literal("service").label("kind"),
+            cast(ServiceSubscription.service_id, String).label("first"),
+            literal(None, String).label("second"),
+            *sums,
+        )
+        .select_from(ServiceSubscription)
+        .join(flags, flags.c.organization_id == ServiceSubscription.organization_id)
+        .group_by(ServiceSubscription.service_id)
+    )
     countries: dict[str, list[int]] = {}
     locales: dict[str, list[int]] = {}
+    services: dict[int, list[int]] = {}
     totals = [0, 0, 0, 0, 0]
-    for country, locale, *counts in rows:
+    for kind, first, second, *counts in session.execute(union_all(by_place, by_subscription)):
         numbers = [int(n or 0) for n in counts]
+        if kind == "service":
+            services[int(first)] = numbers
+            continue
+        # A few dozen (country, locale) groups: adding them up here avoids more passes.
         for bucket in (
-            countries.setdefault(country, [0] * 5),
-            locales.setdefault(str(locale), [0] * 5),
+            countries.setdefault(first, [0] * 5),
+            locales.setdefault(str(second), [0] * 5),
             totals,
         ):
             for i, n in enumerate(numbers):
@@ -93,40 +114,26 @@ def overview(session: Session) -> Overview:
         (Funnel.of(key, _LOCALE_LABELS.get(key, key), numbers) for key, numbers in locales.items()),
         key=lambda f: (-f.organizations, f.key),
     )
+    catalogue = session.execute(
+        select(Service.id, Service.code, Service.name, Service.requires_preregistration)
+    ).all()
+    by_service = sorted(
+        (
+            Funnel.of(code, name, services[sid], required=bool(required))
+            for sid, code, name, required in catalogue
+            if sid in services
+        ),
+        key=lambda f: (not f.requires_preregistration, -f.organizations, f.key),
+    )
     return Overview(
         total=Funnel.of("all", "All organizations", totals),
         by_country=tuple(by_country),
         by_locale=tuple(by_locale),
-        by_service=tuple(by_service(session)),
+        by_service=tuple(by_service),
     )
 
 
 _LOCALE_LABELS = {"en": "English", "ja": "Japanese"}
-
-
-def by_service(session: Session) -> list[Funnel]:
-    flags = organization_flags().subquery("flags")
-    rows = session.execute(
-        select(
-            Service.code,
-            Service.name,
-            Service.requires_preregistration,
-            func.count(),
-            func.sum(flags.c.registered),
-            func.sum(flags.c.verified),
-            func.sum(flags.c.ready),
-            func.sum(flags.c.migrated),
-        )
-        .select_from(ServiceSubscription)
-        .join(Service, Service.id == ServiceSubscription.service_id)
-        .join(flags, flags.c.organization_id == ServiceSubscription.organization_id)
-        .group_by(Service.id, Service.code, Service.name, Service.requires_preregistration)
-        .order_by(Service.requires_preregistration.desc(), func.count().desc(), Service.code)
-    ).all()
-    return [
-        Funnel.of(code, name, counts, required=bool(required))
-        for code, name, required, *counts in rows
-    ]
 
 
 def registrations_per_day(session: Session, tz: ZoneInfo) -> list[DailyRegistrations]:
