@@ -1,0 +1,1 @@
+"""Benchmarks: `python bench/NAME.py [--quick]` (see README)."""
