@@ -118,6 +118,28 @@ class Settings(BaseSettings):
     helpdesk_name: str = "CCH Portal Account Helpdesk"
     helpdesk_response_business_days: Annotated[int, Field(gt=0, le=30)] = 2
 
+    # --- the support mailbox that helpdesk-ingest reads (IMAP, or a Maildir on disk) ---
+    helpdesk_imap_host: str | None = Field(
+        default=None,
+        description="IMAP server of the support mailbox; unset: read helpdesk_maildir instead.",
+    )
+    helpdesk_imap_port: Annotated[int, Field(gt=0, lt=65536)] | None = None  # 993 / 143
+    helpdesk_imap_security: Literal["ssl", "starttls", "none"] = "ssl"
+    helpdesk_imap_username: str | None = None
+    helpdesk_imap_password: SecretStr | None = None
+    helpdesk_imap_folder: str = "INBOX"
+    helpdesk_imap_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 30.0
+    helpdesk_maildir: Path | None = None
+    helpdesk_acknowledge_mail: bool = Field(
+        default=True,
+        description="Acknowledge each new request read from the mailbox by email (never replies, "
+        "auto-replies or bounces).",
+    )
+
+    # --- `switchover demo`: ports of what it starts (the mail sink and dashboard have theirs) ---
+    demo_portal_port: Annotated[int, Field(gt=0, lt=65536)] = 8000
+    demo_prefect_port: Annotated[int, Field(gt=0, lt=65536)] = 4200
+
     # --- the portal ---
     portal_base_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8000")
     portal_name: str = "Web Service Portal"
