@@ -176,6 +176,18 @@ class Settings(BaseSettings):
     )
     mx_check_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 3.0
 
+    # --- the switch to individual log-ins ---
+    unregistered_legacy_grace_days: Annotated[int, Field(ge=0, le=365)] = Field(
+        default=0,
+        description="Organizations without a verified registration at the switch keep their "
+        "shared log-in for this many days (0: it is turned off at the switch).",
+    )
+    password_min_length: Annotated[int, Field(ge=8, le=64)] = Field(
+        default=15,
+        description="Shortest password an individual account accepts. NIST SP 800-63B-4 asks "
+        "for 15 where the password is the only factor, as here.",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:

@@ -1,0 +1,303 @@
+"""The writes of a migration batch, table by table, for many organizations at once.
+
+Each function is set-based (a few statements for hundreds of organizations) and conditional, so
+that a batch re-run after a crash or a halt finds what is already done and does not repeat it.
+They run in the caller's transaction; `domain.migration.batch` decides what commits together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Insert, Table, bindparam, case, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from db.enums import (
+    Locale,
+    MembershipStatus,
+    PersonStatus,
+    RegistrationStatus,
+    Role,
+)
+from db.models import Membership, Organization, Person, Registration, VerificationToken
+from domain.clock import Clock
+
+PERSONS = cast(Table, Person.__table__)
+MEMBERSHIPS = cast(Table, Membership.__table__)
+TOKENS = cast(Table, VerificationToken.__table__)
+CHUNK = 5_000  # ids per IN list: far inside both databases' limits on bound parameters
+
+
+def chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
+
+
+@dataclass(frozen=True, slots=True)
+class OrgRow:
+    id: int
+    login_id: str
+    name: str
+    name_local: str | None
+    locale: Locale
+    legacy_enabled: bool
+    legacy_expires: bool
+
+    def label(self, locale: Locale) -> str:
+        return self.name_local if locale is Locale.JA and self.name_local else self.name
+
+
+@dataclass(frozen=True, slots=True)
+class RegRow:
+    id: int
+    organization_id: int
+    email: str
+    name: str
+    role: Role
+
+
+def load_organizations(session: Session, org_ids: Sequence[int]) -> dict[int, OrgRow]:
+    found: dict[int, OrgRow] = {}
+    o = Organization
+    for chunk in chunks(org_ids):
+        for row in session.execute(
+            select(
+                o.id,
+                o.legacy_login_id,
+                o.name,
+                o.name_local,
+                o.locale,
+                o.legacy_login_enabled,
+                o.legacy_login_expires_at.is_not(None),
+            ).where(o.id.in_(chunk))
+        ):
+            found[row[0]] = OrgRow(*row)
+    return found
+
+
+def load_verified(session: Session, org_ids: Sequence[int]) -> list[RegRow]:
+    found: list[RegRow] = []
+    r = Registration
+    for chunk in chunks(org_ids):
+        found.extend(
+            RegRow(*row)
+            for row in session.execute(
+                select(r.id, r.organization_id, r.email, r.name, r.role)
+                .where(r.organization_id.in_(chunk), r.status == RegistrationStatus.VERIFIED)
+                .order_by(r.id)
+            )
+        )
+    return found
+
+
+@dataclass
+class Persons:
+    ids: dict[str, int]  # email -> person id
+    created: set[int]
+    pending: set[int]  # no password yet: they need an activation link
+    locale: dict[int, Locale | None]
+
+
+def insert_ignoring(session: Session, table: Table, column: str) -> Insert:
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=[column])
+    return sqlite.insert(table).on_conflict_do_nothing(index_elements=[column])
+
+
+def upsert_persons(
+    session: Session, clock: Clock, regs: Sequence[RegRow], now: dt.datetime
+) -> Persons:
+    """One person per address: found, re-enabled after a rollback, or created."""
+    names: dict[str, str] = {}
+    for reg in regs:  # ordered by registration id: the first registration names the person
+        names.setdefault(reg.email, reg.name)
+    result = Persons({}, set(), set(), {})
+    disabled: list[int] = []
+    emails = list(names)
+    for chunk in chunks(emails):
+        for pid, email, status, has_password, locale in session.execute(
+            select(
+                Person.id,
+                Person.email,
+                Person.status,
+                Person.password_hash.is_not(None),
+                Person.locale,
+            ).where(Person.email.in_(chunk))
+        ):
+            result.ids[email] = pid
+            result.locale[pid] = locale
+            if status is PersonStatus.DISABLED:
+                disabled.append(pid)
+            if not has_password:
+                result.pending.add(pid)
+    missing = [e for e in emails if e not in result.ids]
+    if missing:
+        rows = [
+            {
+                "email": email,
+                "display_name": names[email],
+                "status": PersonStatus.PENDING_ACTIVATION,
+                "created_at": now,
+            }
+            for email in missing
+        ]
+        statement = insert_ignoring(session, PERSONS, "email").returning(
+            PERSONS.c.id, PERSONS.c.email
+        )
+        for pid, email in session.execute(statement, rows):
+            result.ids[email] = pid
+            result.created.add(pid)
+            result.pending.add(pid)
+            result.locale[pid] = None
+        raced = [e for e in missing if e not in result.ids]
+        if raced:  # created by someone else meanwhile (an invitation accepted): reuse them
+            for pid, email, has_password in session.execute(
+                select(Person.id, Person.email, Person.password_hash.is_not(None)).where(
+                    Person.email.in_(raced)
+                )
+            ):
+                result.ids[email] = pid
+                if not has_password:
+                    result.pending.add(pid)
+    if disabled:
+        # Back after a rollback: active again if they had set a password, else awaiting it.
+        session.execute(
+            update(Person)
+            .where(Person.id.in_(disabled), Person.status == PersonStatus.DISABLED)
+            .values(
+                status=case(
+                    (Person.password_hash.is_(None), PersonStatus.PENDING_ACTIVATION.value),
+                    else_=PersonStatus.ACTIVE.value,
+                )
+            )
+            .execution_options(synchronize_session=False)
+        )
+    return result
+
+
+@dataclass
+class Memberships:
+    by_org: dict[int, dict[str, int]]  # organization -> {"created": n, "reactivated": n, ...}
+    with_administrator: set[int]  # organizations with an active Administrator afterwards
+    written: int = 0
+
+
+def write_memberships(
+    session: Session,
+    usable: dict[int, list[RegRow]],
+    persons: Persons,
+    item_of: dict[int, int],
+    now: dt.datetime,
+) -> Memberships:
+    org_ids = [o for o, regs in usable.items() if regs]
+    existing: dict[tuple[int, int], tuple[int, MembershipStatus, Role]] = {}
+    for chunk in chunks(org_ids):
+        for mid, pid, oid, status, role in session.execute(
+            select(
+                Membership.id,
+                Membership.person_id,
+                Membership.organization_id,
+                Membership.status,
+                Membership.role,
+            ).where(Membership.organization_id.in_(chunk))
+        ):
+            existing[(pid, oid)] = (mid, status, role)
+    result = Memberships(
+        by_org={},
+        with_administrator={
+            oid
+            for (_pid, oid), (_m, status, role) in existing.items()
+            if status is MembershipStatus.ACTIVE and role is Role.ADMINISTRATOR
+        },
+    )
+    new_rows: list[dict[str, Any]] = []
+    revived: list[dict[str, Any]] = []
+    for oid in org_ids:
+        counts = {"created": 0, "reactivated": 0, "already_member": 0}
+        for reg in usable[oid]:
+            pid = persons.ids[reg.email]
+            found = existing.get((pid, oid))
+            if found is None:
+                new_rows.append(
+                    {
+                        "person_id": pid,
+                        "organization_id": oid,
+                        "role": reg.role,
+                        "status": MembershipStatus.ACTIVE,
+                        "registration_id": reg.id,
+                        "migration_item_id": item_of[oid],
+                        "created_at": now,
+                    }
+                )
+                counts["created"] += 1
+                if reg.role is Role.ADMINISTRATOR:
+                    result.with_administrator.add(oid)
+            elif found[1] is not MembershipStatus.ACTIVE:
+                revived.append(
+                    {"b_id": found[0], "role": reg.role, "reg": reg.id, "item": item_of[oid]}
+                )
+                counts["reactivated"] += 1
+                if reg.role is Role.ADMINISTRATOR:
+                    result.with_administrator.add(oid)
+            else:  # a user already (invited after an earlier wave): keep what they have
+                counts["already_member"] += 1
+        result.by_org[oid] = counts
+    if new_rows:
+        session.execute(insert(MEMBERSHIPS), new_rows)
+    if revived:
+        session.execute(
+            update(MEMBERSHIPS)
+            .where(MEMBERSHIPS.c.id == bindparam("b_id"))
+            .values(
+                status=MembershipStatus.ACTIVE.value,
+                role=bindparam("role"),
+                registration_id=bindparam("reg"),
+                migration_item_id=bindparam("item"),
+                disabled_at=None,
+            ),
+            revived,
+        )
+    result.written = len(new_rows) + len(revived)
+    return result
+
+
+class ConcurrentChange(RuntimeError):
+    """Rows changed under the batch (e.g. a registration withdrawn meanwhile): redo one by one."""
+
+
+def mark_registrations(session: Session, ids: Sequence[int], now: dt.datetime) -> None:
+    changed = 0
+    for chunk in chunks(ids):
+        result = session.execute(
+            update(Registration)
+            .where(Registration.id.in_(chunk), Registration.status == RegistrationStatus.VERIFIED)
+            .values(status=RegistrationStatus.MIGRATED, migrated_at=now, status_changed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        changed += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    if changed != len(ids):
+        raise ConcurrentChange(f"{len(ids) - changed} registrations changed during the migration")
+
+
+def disable_legacy(session: Session, org_ids: Sequence[int], now: dt.datetime) -> None:
+    o = Organization
+    for chunk in chunks(org_ids):
+        session.execute(
+            update(o)
+            .where(
+                o.id.in_(chunk),
+                or_(o.legacy_login_enabled.is_(True), o.legacy_login_expires_at.is_not(None)),
+            )
+            .values(
+                legacy_login_enabled=False,
+                legacy_login_disabled_at=case(
+                    (o.legacy_login_enabled.is_(True), now), else_=o.legacy_login_disabled_at
+                ),
+                legacy_login_expires_at=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
