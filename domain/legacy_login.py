@@ -6,7 +6,8 @@ Three rules shape this module:
   hash when the ID is unknown, so the answer takes about as long.
 - Throttling per organization (the ID as typed) and per client address, counted in the database.
   The per-ID count applies whether or not the ID exists, for the same reason.
-- A disabled legacy log-in is only revealed to someone who knows its password.
+- A disabled legacy log-in (turned off, or past its grace period) is only revealed to someone
+  who knows its password.
 """
 
 from __future__ import annotations
@@ -55,6 +56,12 @@ class LoginResult:
 def _dummy_hash() -> str:
     # Made with today's parameters, so verifying against it costs what a real check costs.
     return hash_password(secrets.token_urlsafe(24))
+
+
+def usable(organization: Organization, now: dt.datetime) -> bool:
+    """Whether the shared log-in still works: not turned off, and not past a grace period."""
+    expires_at = organization.legacy_login_expires_at
+    return organization.legacy_login_enabled and (expires_at is None or now < expires_at)
 
 
 def normalize_login_id(raw: str) -> str:
@@ -109,7 +116,7 @@ def authenticate(
         return LoginResult(Outcome.INVALID)
 
     throttle.clear(session, PER_ORGANIZATION.bucket, typed_id)
-    if not organization.legacy_login_enabled:
+    if not usable(organization, clock.now()):
         return LoginResult(Outcome.DISABLED, organization)
     if needs_rehash(organization.password_hash):
         organization.password_hash = hash_password(password)

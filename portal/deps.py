@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from db.models import Organization
+from domain import legacy_login
 from domain.context import App
 from domain.legacy_login import session_fingerprint
 from portal.security import CSRF_FIELD, csrf_valid, same_origin
@@ -117,14 +118,15 @@ def current_organization(request: Request, session: DbSession, context: AppConte
         raise LoginRequired
     logged_in_at = request.session.get(SESSION_LOGGED_IN_AT)
     organization = session.get(Organization, organization_id)
+    now = context.clock.now()
     expired = (
         not isinstance(logged_in_at, int | float)
-        or context.clock.now().timestamp() - logged_in_at > LOGIN_LIFETIME.total_seconds()
+        or now.timestamp() - logged_in_at > LOGIN_LIFETIME.total_seconds()
     )
     if (
         organization is None
         or expired
-        or not organization.legacy_login_enabled
+        or not legacy_login.usable(organization, now)
         or request.session.get(SESSION_FINGERPRINT) != session_fingerprint(organization)
     ):
         log_out(request)

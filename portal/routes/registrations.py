@@ -85,6 +85,7 @@ def _page(
             "counts": [(status, counts[status]) for status in STATUS_ORDER if counts[status]],
             "last_links": _last_links(session, organization.id),
             "ready": registrations.has_verified_administrator(session, organization.id),
+            "legacy_expires_at": organization.legacy_login_expires_at,
             "days_left": context.calendar.days_until_close(now),
             "form": form,
             "roles": [(role, *ROLE_TEXT[role]) for role in Role],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
@@ -14,6 +16,7 @@ from domain.clock import FixedClock
 from domain.context import App
 from domain.passwords import needs_rehash
 from portal.app import create_app
+from tests.conftest import TOKYO
 from tests.web.conftest import PASSWORD, make_organization
 from tests.web.helpers import csrf, log_in, text_of
 
@@ -222,3 +225,23 @@ def test_throttled_time_is_counted_in_the_database(
         for _ in range(4):
             log_in(other_worker, org.legacy_login_id, "guess")
     assert log_in(client, org.legacy_login_id).status_code == 429
+
+
+def test_a_grace_period_ends_the_shared_log_in_by_itself(
+    client: TestClient, portal: App, password_hash: str, clock: FixedClock
+) -> None:
+    organization = make_organization(portal, password_hash)
+    clock.set(dt.datetime(2025, 9, 28, 9, 0, tzinfo=TOKYO))
+    with portal.unit_of_work() as session:
+        session.get_one(Organization, organization.id).legacy_login_expires_at = (
+            clock.now() + dt.timedelta(days=14)
+        )
+    assert log_in(client, organization.legacy_login_id).status_code == 303
+    page = text_of(client.get("/registrations").text)
+    assert "Individual log-ins are in use" in page
+    assert "shared log-in keeps working until 12 October 2025, 09:00 (JST)" in page
+    assert "Please contact the helpdesk: they can register your people for you." in page
+    clock.advance(days=14)
+    assert client.get("/registrations", follow_redirects=False).status_code == 303
+    after = log_in(client, organization.legacy_login_id)
+    assert "Your organization now uses individual log-ins" in after.text
