@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from db.models import Message
 from domain.clock import Clock
 from domain.emails.catalog import TEMPLATES
-from domain.emails.outbox import OutboxItem, enqueue_many
+from domain.emails.outbox import OutboxError, OutboxItem, enqueue_many
 from domain.emails.recipients import RecipientError, check_recipient
 from domain.emails.render import render_email
 from domain.emails.rendered import RenderedEmail
@@ -163,27 +163,27 @@ def send_step(
     addresses = _addresses(session, mailing, first_id, last_id, by_id)
     sent = _keys_sent(session, mailing, first_id, last_id)
     takes_segment = "segment" in TEMPLATES[mailing.template].keys
+    render = _Renderer(settings, stencils, mailing, takes_segment)
     items: list[OutboxItem] = []
+    segments: list[Segment] = []  # of each item
     for org in orgs:
         result.organizations[org.segment] += 1
         recipients = addresses.get(org.id, [])
         if not recipients:
             result.unreachable[org.segment] += 1
             continue
-        fixed = dict(mailing.fixed)
-        if takes_segment:
-            fixed["segment"] = org.segment.value
         for recipient in recipients:
             key = mailing.key(org.id, recipient.email)
             if key in sent:
                 result.already_sent += 1
                 continue
-            try:
-                address = check_recipient(recipient.email)
-            except RecipientError:
+            address = recipient.email.strip()
+            # The outbox checks every address as it queues; a dry run queues nothing, so it
+            # checks them here to count the same.
+            if dry_run and not _usable(address):
                 result.invalid_addresses += 1
                 continue
-            rendered = _render(settings, stencils, mailing.template, org, recipient, fixed)
+            rendered = render(org, recipient)
             result.planned[org.segment] += 1
             who = "contact" if recipient.registration_id is None else "registered person"
             if keep_sample(result.samples, (org.segment, org.locale, who)):
@@ -198,6 +198,7 @@ def send_step(
                         rendered.text,
                     )
                 )
+            segments.append(org.segment)
             items.append(
                 OutboxItem(
                     key=key,
@@ -212,28 +213,84 @@ def send_step(
                 )
             )
     if items and not dry_run:
-        result.created = enqueue_many(session, items, clock=clock).created
+        result.created = _enqueue(session, clock, items, segments, result)
     return result
 
 
-def _render(
-    settings: Settings,
-    stencils: StencilCache | None,
-    template: str,
-    org: OrgRow,
-    recipient: Recipient,
-    fixed: Mapping[str, Any],
-) -> RenderedEmail:
-    values: dict[str, str | None] = {
-        "organization_name": org.display_name,
-        "login_id": org.login_id,
-    }
-    if recipient.name:
-        values["contact_name"] = recipient.name
-    if stencils is None:
-        return render_email(template, org.locale, {**fixed, **values}, settings)
-    stencil = stencils.get(template, org.locale.value, fixed, tuple(values))
-    return stencil.render(values)
+def _usable(address: str) -> bool:
+    try:
+        check_recipient(address)
+    except RecipientError:
+        return False
+    return True
+
+
+def _enqueue(
+    session: Session,
+    clock: Clock,
+    items: list[OutboxItem],
+    segments: list[Segment],
+    result: MailingResult,
+) -> int:
+    """Queue the batch; an address on file the outbox refuses is left out and counted."""
+    try:
+        return enqueue_many(session, items, clock=clock).created
+    except OutboxError:
+        # enqueue_many checks every row before it writes any, so nothing was written yet.
+        kept = [
+            (item, segment)
+            for item, segment in zip(items, segments, strict=True)
+            if _usable(item.to_address)
+        ]
+        if len(kept) == len(items):
+            raise  # not an address problem: let it be seen
+        result.invalid_addresses += len(items) - len(kept)
+        result.planned = Counter(segment for _, segment in kept)
+        usable = {item.to_address for item, _ in kept}
+        result.samples = [s for s in result.samples if s.to_address in usable]
+        return enqueue_many(session, [item for item, _ in kept], clock=clock).created
+
+
+class _Renderer:
+    """Renders one step's emails, looking each group's stencil up once per batch."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        stencils: StencilCache | None,
+        mailing: Mailing,
+        takes_segment: bool,
+    ) -> None:
+        self._settings = settings
+        self._stencils = stencils
+        self._mailing = mailing
+        self._takes_segment = takes_segment
+        self._groups: dict[tuple[Segment, str, bool], Stencil] = {}
+
+    def _fixed(self, segment: Segment) -> dict[str, Any]:
+        fixed = dict(self._mailing.fixed)
+        if self._takes_segment:
+            fixed["segment"] = segment.value
+        return fixed
+
+    def __call__(self, org: OrgRow, recipient: Recipient) -> RenderedEmail:
+        values: dict[str, str | None] = {
+            "organization_name": org.display_name,
+            "login_id": org.login_id,
+        }
+        if recipient.name:
+            values["contact_name"] = recipient.name
+        if self._stencils is None:
+            context = self._fixed(org.segment) | values
+            return render_email(self._mailing.template, org.locale, context, self._settings)
+        group = (org.segment, org.locale.value, bool(recipient.name))
+        stencil = self._groups.get(group)
+        if stencil is None:
+            stencil = self._stencils.get(
+                self._mailing.template, org.locale.value, self._fixed(org.segment), tuple(values)
+            )
+            self._groups[group] = stencil
+        return stencil.render(values)
 
 
 def _addresses(

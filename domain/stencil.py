@@ -4,9 +4,9 @@ A campaign step writes the same email to every organization of a segment; only a
 differ (the organization's name, its login ID, the contact's name). `render_email` costs about half
 a millisecond, which is most of the cost of planning a campaign for 100,000 organizations. A
 `Stencil` renders the template once with a placeholder for each of those values and then fills
-them in per message: the subject is cleaned again, the HTML gets the value escaped exactly as
-Jinja's autoescape would, and the plain text re-wraps only the lines that hold a value (wrapping
-is per line, see `domain.emails.render.tidy_text`).
+them in per message: the HTML gets each value escaped exactly as Jinja's autoescape would, and
+the plain text re-wraps only the lines that hold a value (`render.tidy_text` wraps line by line;
+`domain.linewrap` does the same faster). The rest of the text is laid out once.
 
 A stencil must give the very bytes `render_email` gives. It proves that against `render_email`
 on the first message it fills, and on two probes with awkward values when it is built; if either
@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import escape
@@ -29,14 +28,14 @@ from db.enums import Locale
 from domain.emails.catalog import TEMPLATES
 from domain.emails.render import (
     SUBJECT_MAX,
+    TEXT_WIDTH,
     base_context,
-    clean_subject,
     environment,
     render_email,
-    tidy_text,
 )
 from domain.emails.rendered import RenderedEmail
 from domain.emails.template_errors import EmailTemplateError
+from domain.linewrap import wrap_line
 from domain.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -45,6 +44,9 @@ log = logging.getLogger(__name__)
 # placeholder as one word.
 _OPEN, _CLOSE = "\ue0f0", "\ue0f1"
 _PLACEHOLDER = re.compile(f"{_OPEN}(\\d+){_CLOSE}")
+# Stands for a whole line holding a value while the text's layout is worked out once.
+_LINE_OPEN, _LINE_CLOSE = "\ue0f2", "\ue0f3"
+_LINE = re.compile(f"{_LINE_OPEN}(\\d+){_LINE_CLOSE}")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ue000-\uf8ff]")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 # Values for the self-test at build time: markup, quotes, ampersands, long and non-Latin text.
@@ -58,10 +60,19 @@ class StencilMismatch(Exception):
     """A stencil's output differed from `render_email`'s; it has been turned off."""
 
 
-@dataclass(frozen=True)
-class _Line:
-    raw: str
-    has_value: bool
+class _Pieces:
+    """A text cut at its placeholders, kept as a format string: filling in runs in C."""
+
+    def __init__(self, text: str, marker: re.Pattern[str] = _PLACEHOLDER) -> None:
+        parts = marker.split(text)
+        self.slots = [int(index) for index in parts[1::2]]
+        static = [part.replace("{", "{{").replace("}", "}}") for part in parts[0::2]]
+        self._format = static[0] + "".join(
+            f"{{{slot}}}{tail}" for slot, tail in zip(self.slots, static[1:], strict=True)
+        )
+
+    def fill(self, values: Sequence[str]) -> str:
+        return self._format.format(*values)
 
 
 class Stencil:
@@ -108,8 +119,8 @@ class Stencil:
         whole = render_email(self.template, self.locale, marked, self.settings)
         if whole.subject.endswith("…"):
             raise StencilMismatch("the subject may have been cut even with placeholders")
-        self._subject = whole.subject
-        self._html = whole.html
+        self._subject = _Pieces(whole.subject)
+        self._html = _Pieces(whole.html)
         # The plain text before wrapping, rendered as render_email renders it, so that each line
         # can be wrapped again once its values are in.
         spec = TEMPLATES[self.template]
@@ -121,24 +132,36 @@ class Stencil:
             .get_template(f"{self.template}/{self.locale.value}/body.txt")
             .render(values)
         )
-        self._lines = [_Line(line, _OPEN in line) for line in raw.splitlines()]
+        # Lines without a value are wrapped once; a line with one stands in the layout as a
+        # marker (never blank, as no value is blank), so joining, squeezing blank lines and the
+        # final strip are done here once, and a message only wraps its own lines.
         self._wrapped: dict[str, str] = {}
-        self._static = [self._wrap(line.raw) if not line.has_value else "" for line in self._lines]
+        self._lines: list[_Pieces] = []
+        laid_out = []
+        for line in raw.splitlines():
+            if _OPEN in line:
+                laid_out.append(f"{_LINE_OPEN}{len(self._lines)}{_LINE_CLOSE}")
+                self._lines.append(_Pieces(line))
+            else:
+                laid_out.append(self._wrap(line))
+        layout = _BLANK_RUNS.sub("\n\n", "\n".join(laid_out)).strip() + "\n"
+        self._text = _Pieces(layout, _LINE)
+        # tidy_text strips the whole text: the first line loses its indent if it holds a value.
+        self._strip_first = layout.startswith(_LINE_OPEN)
 
     def _wrap(self, line: str) -> str:
-        """One raw line as tidy_text leaves it (without the final strip of the whole text)."""
-        cached = self._wrapped.get(line)
-        if cached is not None:
-            return cached
+        """One raw line as tidy_text leaves it (before the whole text is squeezed and stripped)."""
         stripped = line.rstrip()
-        if not stripped:
-            result = ""
-        else:
-            indent = stripped[: len(stripped) - len(stripped.lstrip())]
-            result = indent + tidy_text(stripped, self.locale)[:-1]
-        if len(self._wrapped) < 10_000:
-            self._wrapped[line] = result
-        return result
+        if self.locale is not Locale.EN or len(stripped) <= TEXT_WIDTH:
+            return stripped
+        cached = self._wrapped.get(stripped)
+        if cached is None:
+            cached = "\n".join(wrap_line(stripped))
+            # Bounded: organizations' lines repeat only within the organization.
+            if len(self._wrapped) >= 4096:
+                self._wrapped.clear()
+            self._wrapped[stripped] = cached
+        return cached
 
     # --- filling in ---
 
@@ -161,30 +184,26 @@ class Stencil:
             value = values.get(key)
             # Subjects squeeze runs of spaces, and the subject is repeated in the HTML: a value
             # already squeezed reads the same in both places.
-            if value is None or value != " ".join(value.split()) or _UNSAFE.search(value):
+            if not value or value != " ".join(value.split()) or _UNSAFE.search(value):
                 return False
         return True
 
     def _fill(self, values: Mapping[str, str | None]) -> RenderedEmail | None:
         """The email from the stencil, or None where only a full render gets it right."""
-        plain = {str(index): str(values[key]) for index, key in enumerate(self.variable)}
-        escaped = {index: str(escape(value)) for index, value in plain.items()}
-        subject = _PLACEHOLDER.sub(lambda m: plain[m[1]], self._subject)
+        plain = [str(values[key]) for key in self.variable]
+        subject = self._subject.fill(plain)
         if len(subject) > SUBJECT_MAX:
             # render_email cuts it, and the cut subject also appears in the HTML: leave such
             # rare long names to Jinja. (The values are squeezed and free of control
             # characters, so this is the length render_email measures.)
             return None
-        subject = clean_subject(subject)
-        html = _PLACEHOLDER.sub(lambda m: escaped[m[1]], self._html)
-        parts = [
-            self._wrap(_PLACEHOLDER.sub(lambda m: plain[m[1]], line.raw))
-            if line.has_value
-            else static
-            for line, static in zip(self._lines, self._static, strict=True)
-        ]
-        text = _BLANK_RUNS.sub("\n\n", "\n".join(parts)).strip() + "\n"
-        return RenderedEmail(subject=subject, text=text, html=html)
+        # No clean_subject: the stencil's subject is clean, and values with anything it would
+        # change (control characters, runs of spaces, blanks) never get here.
+        html = self._html.fill([str(escape(value)) for value in plain])
+        lines = [self._wrap(line.fill(plain)) for line in self._lines]
+        if self._strip_first:
+            lines[self._text.slots[0]] = lines[self._text.slots[0]].lstrip()
+        return RenderedEmail(subject=subject, text=self._text.fill(lines), html=html)
 
     def _slow(self, values: Mapping[str, str | None]) -> RenderedEmail:
         context = self.fixed | {key: values.get(key) for key in self.variable}

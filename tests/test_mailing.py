@@ -239,7 +239,10 @@ def test_bounced_and_invalid_addresses_are_skipped_and_counted(
     contact(session, org, "not an address", kind=ContactKind.TECHNICAL)
     lonely = factories.organization(session, app.clock, name="Lonely Line")
     session.commit()
+    dry = run(app, session, reminder(), dry_run=True)
+    assert (dry.invalid_addresses, sum(dry.planned.values())) == (1, 5)
     result = run(app, session, reminder())
+    assert sum(result.planned.values()) == 5
     assert result.invalid_addresses == 1
     assert result.unreachable == {Segment.NEVER_REGISTERED: 1}
     addresses = set(session.scalars(select(Message.to_address)))
