@@ -95,5 +95,15 @@ def csv_bytes(rows: Iterable[Mapping[str, Any]], tz: ZoneInfo) -> bytes:
         if writer is None:
             writer = csv.DictWriter(buffer, fieldnames=list(row), lineterminator="\r\n")
             writer.writeheader()
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        writer.writerow({k: _cell(v) for k, v in row.items()})
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def _cell(value: Any) -> Any:
+    # A spreadsheet runs a cell starting with = + - @ as a formula, and names and phone numbers
+    # are customer data: such text stays text behind the apostrophe Excel hides.
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

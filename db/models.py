@@ -288,7 +288,7 @@ class Registration(Base):
             "role",
             "submitted_at",
         ),
-        Index("ix_registrations_submitted_at", "submitted_at"),
+        Index("ix_registrations_submitted_at_organization_id", "submitted_at", "organization_id"),
         CheckConstraint("email = lower(email)", name="email_normalized"),
         CheckConstraint(
             "status NOT IN ('verified', 'migrated') OR verified_at IS NOT NULL",
@@ -364,10 +364,11 @@ class Message(Base):
         # delivery by step and template, each step's start and audience, follow-up per organization.
         Index("ix_messages_campaign_step_template_status", "campaign_step", "template", "status"),
         Index(
-            "ix_messages_campaign_step_organization_id_created_at",
+            "ix_messages_campaign_step_organization_id_created_at_status",
             "campaign_step",
             "organization_id",
             "created_at",
+            "status",
         ),
         Index(
             "ix_messages_followup_organization_id",

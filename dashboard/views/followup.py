@@ -42,7 +42,7 @@ def summary() -> bool:
     for segment in SEGMENT_ORDER:
         row: dict[str, object] = {"Why not ready": segment.label}
         for level in LEVELS:
-            row[level_label(level, FOLLOWUP_STEPS)] = sum(
+            row[fmt.label(level_label(level, FOLLOWUP_STEPS))] = sum(
                 c.organizations for c in counts if c.segment is segment and c.level == level
             )
         table.append(row)
@@ -65,7 +65,7 @@ def call_list() -> None:
     levels = top[1].multiselect(
         "Step reached",
         list(LEVELS),
-        format_func=lambda n: level_label(n, FOLLOWUP_STEPS),
+        format_func=lambda n: fmt.label(level_label(n, FOLLOWUP_STEPS)),
         placeholder="Any",
     )
     chosen_countries = top[2].multiselect("Country", countries, placeholder="Any")
@@ -115,7 +115,7 @@ def _readable(row: dict[str, object]) -> dict[str, object]:
         "Country": row["country"],
         "Locale": row["locale"],
         "Why not ready": Segment(str(row["segment"])).label,
-        "Step reached": level_label(level, FOLLOWUP_STEPS, emails),
+        "Step reached": fmt.label(level_label(level, FOLLOWUP_STEPS, emails)),
         "Follow-up emails": emails,
         "Last follow-up": row["last_followup_at"],
         "Account manager": row["account_manager"],

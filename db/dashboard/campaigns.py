@@ -6,10 +6,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
-from db.dashboard.common import as_instant, plus_days
+from db.dashboard.common import as_instant
 from db.enums import MessageStatus
 from db.models import Message, Registration
 
@@ -66,84 +66,64 @@ def _status_counts() -> list[Any]:
 def campaign_steps(session: Session) -> list[StepOutcome]:
     """Every campaign step in the order it went out, with the registrations that followed.
 
-    Three passes, each over an index rather than the outbox itself (whose rows carry the
-    rendered bodies): statuses by step, then each step's start and audience, then what followed.
+    One pass over an index of the outbox (step, organization, queued at, status), never over
+    its rows, which carry the rendered bodies; then each step's template, and what followed.
     """
-    statuses = {
-        step: (str(template), [int(n) for n in counts])
-        for step, template, *counts in session.execute(
-            select(Message.campaign_step, func.max(Message.template), *_status_counts())
-            .where(Message.campaign_step.is_not(None))
-            .group_by(Message.campaign_step)
-        )
-    }
-    audiences = session.execute(
+    rows = session.execute(
         select(
             Message.campaign_step,
             func.min(Message.created_at),
             func.count(func.distinct(Message.organization_id)),
+            *_status_counts(),
         )
         .where(Message.campaign_step.is_not(None))
         .group_by(Message.campaign_step)
     ).all()
-    followed = _followed(session)
     outcomes = []
-    for step, started, organizations in sorted(
-        audiences,
-        key=lambda row: (as_instant(row[1]) or dt.datetime.min.replace(tzinfo=dt.UTC), row[0]),
-    ):
-        template, (queued, sent, failed, bounced) = statuses[step]
+    for step, started, organizations, queued, sent, failed, bounced in rows:
+        template = session.scalar(
+            select(Message.template).where(Message.campaign_step == step).limit(1)
+        )
         delivery = Delivery(
             key=str(step),
-            template=template,
-            queued=queued,
-            sent=sent,
-            failed=failed,
-            bounced=bounced,
+            template=str(template),
+            queued=int(queued),
+            sent=int(sent),
+            failed=int(failed),
+            bounced=int(bounced),
             organizations=int(organizations),
             first_queued_at=as_instant(started),
         )
-        outcomes.append(StepOutcome(delivery, *followed.get(str(step), (0, 0))))
-    return outcomes
+        first = delivery.first_queued_at
+        followed = _followed(session, str(step), first) if first else (0, 0)
+        outcomes.append(StepOutcome(delivery, *followed))
+    never = dt.datetime.max.replace(tzinfo=dt.UTC)
+    return sorted(
+        outcomes,
+        key=lambda o: (o.delivery.first_queued_at or never, o.delivery.key),
+    )
 
 
-def _followed(session: Session) -> dict[str, tuple[int, int]]:
-    """Per step: registrations submitted within FOLLOW_DAYS of the step's start by organizations
-    the step wrote to (and how many organizations those were).
+def _followed(session: Session, step: str, started: dt.datetime) -> tuple[int, int]:
+    """Registrations submitted within FOLLOW_DAYS of the step's start by organizations the step
+    wrote to, and how many organizations those were.
 
     A step goes out in one run, so its first message stands for all of its messages; measuring
     from each organization's own message would probe the registrations once per message sent.
     """
-    steps = (
-        select(Message.campaign_step.label("step"), func.min(Message.created_at).label("started"))
-        .where(Message.campaign_step.is_not(None))
-        .group_by(Message.campaign_step)
-        .subquery("steps")
-    )
+    until = started + dt.timedelta(days=FOLLOW_DAYS)
     recipient = aliased(Message)
-    rows = session.execute(
-        select(
-            steps.c.step,
-            func.count(Registration.id),
-            func.count(func.distinct(Registration.organization_id)),
-        )
-        .select_from(steps)
-        .join(
-            Registration,
-            and_(
-                Registration.submitted_at >= steps.c.started,
-                Registration.submitted_at < plus_days(session, steps.c.started, FOLLOW_DAYS),
+    found, organizations = session.execute(
+        select(func.count(), func.count(func.distinct(Registration.organization_id))).where(
+            Registration.submitted_at >= started,
+            Registration.submitted_at < until,
+            exists().where(
+                recipient.campaign_step == step,
+                recipient.organization_id == Registration.organization_id,
             ),
         )
-        .where(
-            exists().where(
-                recipient.campaign_step == steps.c.step,
-                recipient.organization_id == Registration.organization_id,
-            )
-        )
-        .group_by(steps.c.step)
-    ).all()
-    return {step: (int(n), int(orgs)) for step, n, orgs in rows}
+    ).one()
+    return int(found), int(organizations)
 
 
 def transactional(session: Session) -> list[Delivery]:

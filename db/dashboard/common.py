@@ -19,9 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     ColumnElement,
     Date,
-    DateTime,
     Float,
-    Interval,
     Select,
     Subquery,
     and_,
@@ -179,20 +177,6 @@ def seconds_between(session: Session, start: Any, end: Any) -> ColumnElement[flo
         return cast(func.extract("epoch", end - start), Float)
     # julianday() is a float of days: round away its last bits (to the millisecond).
     return func.round((func.julianday(end) - func.julianday(start)) * 86400.0, 3)
-
-
-def plus_days(session: Session, column: Any, days: int) -> ColumnElement[Any]:
-    """`column` moved by whole days, comparable with other instants of the same table."""
-    if dialect_of(session) == "postgresql":
-        # Through plain timestamptz: the UTCDateTime decorator would take the interval for an
-        # instant and refuse it.
-        moved: ColumnElement[Any] = cast(column, DateTime(timezone=True)) + literal(
-            dt.timedelta(days=days), Interval()
-        )
-        return moved
-    # SQLite keeps instants as 'YYYY-MM-DD HH:MM:SS.ffffff' text; strftime keeps that form so
-    # the result compares correctly with the stored values.
-    return func.strftime("%Y-%m-%d %H:%M:%f000", column, f"{days:+d} days")
 
 
 def local_day(session: Session, column: Any, tz: ZoneInfo) -> ColumnElement[Any]:

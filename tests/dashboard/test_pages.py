@@ -165,7 +165,7 @@ def test_followup_page_and_call_list(session: Session, world: World) -> None:
     )
     assert "30 organizations" in shown(at)
     calls = at.dataframe[1].value
-    assert list(calls["Step reached"][:2]) == ["close_plus_7", "close_plus_7"]
+    assert list(calls["Step reached"][:2]) == ["Close plus 7", "Close plus 7"]
     assert len(at.get("download_button")) == 1
     widget(at.multiselect, "Why not ready").set_value(["nothing_verified"]).run()
     assert "8 organizations" in shown(at)

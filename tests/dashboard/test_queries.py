@@ -10,7 +10,7 @@ from sqlalchemy import literal, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from db.dashboard import campaigns, followup, helpdesk, migration, organizations, overview
-from db.dashboard.common import Stage, as_date, local_day, plus_days, spread
+from db.dashboard.common import Stage, as_date, local_day, spread
 from db.models import Registration
 from db.types import UTCDateTime
 from domain.context import App
@@ -100,15 +100,6 @@ def test_local_day_follows_the_zone_and_daylight_saving(
     moment = literal(instant, UTCDateTime())
     computed = session.scalar(select(local_day(session, moment, ZoneInfo(zone))))
     assert as_date(computed) == day == instant.astimezone(ZoneInfo(zone)).date()
-
-
-def test_plus_days_moves_an_instant(session: Session) -> None:
-    start = dt.datetime(2025, 6, 28, 15, 0, tzinfo=dt.UTC)
-    moved = plus_days(session, literal(start, UTCDateTime()), 7)
-    inside = dt.datetime(2025, 7, 5, 14, 59, tzinfo=dt.UTC)
-    outside = dt.datetime(2025, 7, 5, 15, 0, 1, tzinfo=dt.UTC)
-    assert session.scalar(select(literal(inside, UTCDateTime()) < moved))
-    assert not session.scalar(select(literal(outside, UTCDateTime()) < moved))
 
 
 def test_spread_is_nearest_rank(session: Session) -> None:

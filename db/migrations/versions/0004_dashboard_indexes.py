@@ -25,8 +25,8 @@ FOLLOWUP = sa.text("template = 'followup'")
 def upgrade() -> None:
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_messages_campaign_step_organization_id_created_at",
-            ["campaign_step", "organization_id", "created_at"],
+            "ix_messages_campaign_step_organization_id_created_at_status",
+            ["campaign_step", "organization_id", "created_at", "status"],
             unique=False,
         )
         batch_op.create_index(
@@ -48,15 +48,19 @@ def upgrade() -> None:
             ["organization_id", "status", "role", "submitted_at"],
             unique=False,
         )
-        batch_op.create_index("ix_registrations_submitted_at", ["submitted_at"], unique=False)
+        batch_op.create_index(
+            "ix_registrations_submitted_at_organization_id",
+            ["submitted_at", "organization_id"],
+            unique=False,
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("registrations", schema=None) as batch_op:
-        batch_op.drop_index("ix_registrations_submitted_at")
+        batch_op.drop_index("ix_registrations_submitted_at_organization_id")
         batch_op.drop_index("ix_registrations_organization_id_status_role_submitted_at")
 
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_index("ix_messages_followup_organization_id")
         batch_op.drop_index("ix_messages_campaign_step_template_status")
-        batch_op.drop_index("ix_messages_campaign_step_organization_id_created_at")
+        batch_op.drop_index("ix_messages_campaign_step_organization_id_created_at_status")

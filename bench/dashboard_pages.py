@@ -1,0 +1,256 @@
+"""Benchmark: the server-side time to render each dashboard page on a large database.
+
+    python bench/dashboard_pages.py            # 100,000 organizations, 300,000 registrations,
+                                               # 1,000,000 messages
+    python bench/dashboard_pages.py --quick    # a twentieth of that (< 1 minute)
+    python bench/dashboard_pages.py --postgres postgresql://postgres@127.0.0.1:5432/test
+
+For each database (a temporary SQLite file; a temporary PostgreSQL database when --postgres or
+SWITCHOVER_BENCH_POSTGRES_URL is given) the data is built once, analyzed, and then each page is
+rendered by Streamlit's AppTest — the same script run the server does for a browser, without the
+browser. Every render starts with empty caches (the dashboard's figures are cached for 30 s, so
+this is the slow case a manager meets when a figure expires); the median of three is reported,
+beside the median of three ``SELECT count(*) FROM messages`` timed in the same run.
+
+Target: every page under 1 s server-side, and within 10x of that count. Prints a table, then one
+JSON line (value: the slowest page on SQLite, ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import streamlit as st
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from streamlit.testing.v1 import AppTest
+
+from bench._dashboard_world import Volumes, populate
+from db import schema
+from db.engine import make_engine
+from domain.clock import FixedClock
+from domain.seed import seed_population
+from domain.settings import normalize_database_url
+
+FULL_ORGS = 100_000
+FULL = Volumes(registrations=300_000, messages=1_000_000, helpdesk=20_000)
+QUICK_FACTOR = 0.05
+PAGES = ("overview", "organizations", "campaigns", "migration", "followup", "helpdesk")
+APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+NOW = "2025-09-20T10:00:00+09:00"  # after the close, before the switch: every page has data
+TARGET = "every page < 1 s server-side and < 10x SELECT count(*) FROM messages"
+REPEATS = 3
+
+
+@dataclass(frozen=True)
+class Result:
+    backend: str
+    rows: dict[str, int]
+    build_seconds: float
+    count_ms: float
+    cold_ms: dict[str, float]
+    warm_ms: dict[str, float]
+
+
+def build(url: str, orgs: int, volumes: Volumes) -> tuple[dict[str, int], float]:
+    started = time.perf_counter()
+    engine = make_engine(url)
+    try:
+        schema.upgrade(engine)
+        clock = FixedClock(dt.datetime(2025, 6, 10, tzinfo=dt.UTC))
+        seeded = seed_population(engine, orgs=orgs, seed=2025, clock=clock, known_password_count=0)
+        with engine.begin() as connection:
+            rows = populate(connection, volumes)
+        rows["organizations"] = seeded.organizations
+        with engine.connect() as connection:
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            # What autovacuum and a periodic ANALYZE do on a live database.
+            if engine.dialect.name == "postgresql":
+                connection.exec_driver_sql("VACUUM ANALYZE")
+            else:
+                connection.exec_driver_sql("ANALYZE")
+    finally:
+        engine.dispose()
+    return rows, time.perf_counter() - started
+
+
+def time_count(url: str) -> float:
+    engine = make_engine(url)
+    try:
+        samples = []
+        with engine.connect() as connection:
+            connection.execute(text("SELECT count(*) FROM messages")).scalar_one()  # warm up
+            for _ in range(REPEATS):
+                started = time.perf_counter()
+                connection.execute(text("SELECT count(*) FROM messages")).scalar_one()
+                samples.append((time.perf_counter() - started) * 1000)
+    finally:
+        engine.dispose()
+    return statistics.median(samples)
+
+
+def render(page: str, *, cold: bool) -> float:
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.session_state["switchover_viewer"] = "Benchmark"
+    at.run()  # the overview (default page) renders first, as in a browser
+    if at.exception:
+        raise RuntimeError(f"the dashboard failed: {at.exception[0].message}")
+    if page != "overview":
+        at.switch_page(f"views/{page}.py")
+    if cold:
+        st.cache_data.clear()
+    else:
+        at.run()  # fills the page's caches; the timed run below reads them
+    started = time.perf_counter()
+    at.run()
+    elapsed = (time.perf_counter() - started) * 1000
+    if at.exception or any("could not be shown" in str(e.value) for e in at.error):
+        raise RuntimeError(f"page {page} failed: {at.exception or [e.value for e in at.error]}")
+    return elapsed
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def measure(url: str, orgs: int, volumes: Volumes) -> Result:
+    backend = make_url(url).get_backend_name()
+    rows, build_seconds = build(url, orgs, volumes)
+    progress(f"{backend}: built {sum(rows.values()):,} rows in {build_seconds:.0f} s")
+    os.environ["SWITCHOVER_DATABASE_URL"] = url
+    os.environ["SWITCHOVER_DASHBOARD_PASSWORD"] = "benchmark-password"
+    os.environ["SWITCHOVER_CLOCK_AT"] = NOW
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    try:
+        render("overview", cold=True)  # opens the engine, imports the page modules
+        cold, warm = {}, {}
+        for page in PAGES:
+            cold[page] = statistics.median(render(page, cold=True) for _ in range(REPEATS))
+            warm[page] = render(page, cold=False)
+            progress(f"{backend}: {page} {cold[page]:.0f} ms cold, {warm[page]:.0f} ms warm")
+        count_ms = time_count(url)
+    finally:
+        from dashboard import runtime
+
+        runtime.app().close()
+        st.cache_resource.clear()
+    return Result(make_url(url).get_backend_name(), rows, build_seconds, count_ms, cold, warm)
+
+
+@contextmanager
+def postgres_database(admin_url: str) -> Iterator[str]:
+    url = make_url(normalize_database_url(admin_url))
+    name = f"switchover_bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield url.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def print_table(results: list[Result]) -> None:
+    for r in results:
+        data = ", ".join(f"{n:,} {t}" for t, n in r.rows.items())
+        print(f"{r.backend}: {data} (built in {r.build_seconds:.0f} s)")
+    header = f"{'page':<15}" + "".join(
+        f"{r.backend + ' cold':>16}{r.backend + ' warm':>16}{'x count':>9}" for r in results
+    )
+    print(header)
+    print("-" * len(header))
+    for page in PAGES:
+        line = f"{page:<15}"
+        for r in results:
+            line += (
+                f"{r.cold_ms[page]:>13.0f} ms{r.warm_ms[page]:>13.0f} ms"
+                f"{r.cold_ms[page] / r.count_ms:>9.1f}"
+            )
+        print(line)
+    line = f"{'count(*) msgs':<15}"
+    for r in results:
+        line += f"{r.count_ms:>13.1f} ms{'':>16}{'1.0':>9}"
+    print(line)
+
+
+def summary(results: list[Result], orgs: int) -> dict[str, object]:
+    first = results[0]
+    slowest = max(PAGES, key=lambda p: first.cold_ms[p])
+    line: dict[str, object] = {
+        "name": "dashboard_pages",
+        "value": round(first.cold_ms[slowest], 1),
+        "unit": "ms",
+        "baseline": round(first.count_ms, 2),
+        "ratio": round(first.cold_ms[slowest] / first.count_ms, 2),
+        "target": TARGET,
+        "backend": first.backend,
+        "slowest_page": slowest,
+        "organizations": orgs,
+        "messages": first.rows.get("messages"),
+        "pages_ms": {p: round(first.cold_ms[p], 1) for p in PAGES},
+        "meets_target": all(
+            r.cold_ms[p] < 1000 and r.cold_ms[p] <= 10 * r.count_ms for r in results for p in PAGES
+        ),
+    }
+    for r in results[1:]:
+        worst = max(PAGES, key=lambda p: r.cold_ms[p])
+        line[f"{r.backend}_value"] = round(r.cold_ms[worst], 1)
+        line[f"{r.backend}_baseline"] = round(r.count_ms, 2)
+        line[f"{r.backend}_ratio"] = round(r.cold_ms[worst] / r.count_ms, 2)
+        line[f"{r.backend}_slowest_page"] = worst
+        line[f"{r.backend}_pages_ms"] = {p: round(r.cold_ms[p], 1) for p in PAGES}
+    return line
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a twentieth of the full volumes")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("SWITCHOVER_BENCH_POSTGRES_URL"),
+        help="admin URL of a PostgreSQL server to measure too (a temporary database is used)",
+    )
+    parser.add_argument("--skip-sqlite", action="store_true", help="measure PostgreSQL only")
+    args = parser.parse_args()
+    factor = QUICK_FACTOR if args.quick else 1.0
+    orgs, volumes = int(FULL_ORGS * factor), FULL.scaled(factor)
+    results: list[Result] = []
+    try:
+        if not args.skip_sqlite:
+            with tempfile.TemporaryDirectory(prefix="switchover-bench-") as directory:
+                results.append(measure(f"sqlite:///{directory}/dashboard.db", orgs, volumes))
+        if args.postgres:
+            with postgres_database(args.postgres) as url:
+                results.append(measure(url, orgs, volumes))
+        if not results:
+            parser.error("nothing to measure: give --postgres or drop --skip-sqlite")
+        print_table(results)
+        line = summary(results, orgs)
+    except Exception as exc:
+        print(f"error: could not measure: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(line))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
