@@ -10,6 +10,7 @@ from cli import (
     db_cmd,
     demo_cmd,
     flows_cmd,
+    helpdesk_cmd,
     mail_cmd,
     mailsink_cmd,
     portal_cmd,
@@ -37,6 +38,7 @@ app.command("mailsink")(mailsink_cmd.mailsink)
 app.command("portal")(portal_cmd.portal)
 app.add_typer(bounces_cmd.app, name="bounces")
 app.command("dashboard")(dashboard_cmd.dashboard)
+app.add_typer(helpdesk_cmd.app, name="helpdesk")
 flows_cmd.register(app)  # serve, deploy, campaign, recover
 
 

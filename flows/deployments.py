@@ -20,6 +20,7 @@ from prefect.schedules import Cron
 from prefect.types.entrypoint import EntrypointType
 
 from domain.settings import Settings
+from flows.helpdesk_ingest import helpdesk_ingest
 from flows.helpdesk_recovery import helpdesk_recovery
 from flows.outbox_sender import outbox_sender
 from flows.reminder_campaign import reminder_campaign
@@ -102,6 +103,20 @@ SPECS: tuple[DeploymentSpec, ...] = (
             "pre-registration (source: helpdesk, recorded with the agent's name) and emails "
             "the verification link at once."
         ),
+        tags=("helpdesk",),
+    ),
+    DeploymentSpec(
+        name="helpdesk-ingest",
+        flow=helpdesk_ingest,
+        description=(
+            "Every five minutes. Reads the support mailbox (IMAP, or a Maildir) into helpdesk "
+            "contacts: each message once (Message-ID), replies threaded to their conversation, "
+            "matched to an organization by the sender's address, categorized by English and "
+            "Japanese rules, new requests acknowledged with their reference number. Mail "
+            "clients see the mailbox unchanged."
+        ),
+        cron="*/5 * * * *",
+        single=ConcurrencyLimitStrategy.CANCEL_NEW,
         tags=("helpdesk",),
     ),
 )

@@ -33,6 +33,10 @@ EXPECTED = {
         None,
         {"login_id", "person_name", "email", "agent", "role", "dry_run"},
     ),
+    "helpdesk-ingest": (
+        "*/5 * * * *",
+        {"as_of", "dry_run", "acknowledge", "limit", "batch_size"},
+    ),
 }
 
 
