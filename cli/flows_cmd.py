@@ -8,7 +8,7 @@ is the helpdesk's way to register a person for an organization after the close.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy.orm import Session
@@ -20,6 +20,9 @@ from domain.context import App, open_app
 from domain.emails.sender import drain
 from domain.recovery import Recovered, RecoveryError, register_for_organization
 from domain.settings import get_settings
+
+if TYPE_CHECKING:
+    from flows.one_off import Scheduling
 
 
 def register(app: typer.Typer) -> None:
@@ -64,12 +67,15 @@ def serve(
     from prefect import serve as prefect_serve
 
     from flows.deployments import to_deployments
+    from flows.one_off import schedule_one_off_runs
 
     with user_errors():
         api = _prefect_api()
         _check_ready()
         deployments = to_deployments(get_settings())
+        one_offs = schedule_one_off_runs(deployments, get_settings(), register=True)
     typer.echo(f"serving {len(deployments)} deployments against {api}")
+    _echo_one_offs(one_offs)
     prefect_serve(*deployments, limit=limit)
 
 
@@ -82,6 +88,7 @@ def deploy(
     from prefect.deployments.runner import deploy as prefect_deploy
 
     from flows.deployments import to_deployments
+    from flows.one_off import schedule_one_off_runs
 
     with user_errors():
         _prefect_api()
@@ -99,6 +106,18 @@ def deploy(
             raise CommandError(
                 f"{exc} (create it with: prefect work-pool create {work_pool} --type process)"
             ) from None
+        one_offs = schedule_one_off_runs(deployments, get_settings(), register=False)
+    _echo_one_offs(one_offs)
+
+
+def _echo_one_offs(one_offs: list[Scheduling]) -> None:
+    tz = get_settings().tz
+    for item in one_offs:
+        at = f"{item.at.astimezone(tz):%Y-%m-%d %H:%M %Z}"
+        if item.run is None:
+            typer.echo(f"{item.deployment}: {item.label} ({at}) has passed; run it by hand")
+        else:
+            typer.echo(f"{item.deployment}: one run scheduled for {item.label}, {at}")
 
 
 def campaign() -> None:

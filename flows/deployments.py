@@ -22,6 +22,8 @@ from prefect.types.entrypoint import EntrypointType
 from domain.settings import Settings
 from flows.helpdesk_ingest import helpdesk_ingest
 from flows.helpdesk_recovery import helpdesk_recovery
+from flows.login_migration import login_migration
+from flows.migration_rollback import migration_rollback
 from flows.outbox_sender import outbox_sender
 from flows.reminder_campaign import reminder_campaign
 from flows.unregistered_followup import unregistered_followup
@@ -118,6 +120,32 @@ SPECS: tuple[DeploymentSpec, ...] = (
         cron="*/5 * * * *",
         single=ConcurrencyLimitStrategy.CANCEL_NEW,
         tags=("helpdesk",),
+    ),
+    DeploymentSpec(
+        name="login-migration",
+        flow=login_migration,
+        description=(
+            "Once, at the switch (2025-09-28 00:00 Asia/Tokyo: a run scheduled for that moment), "
+            "or by hand. Preflight report, freeze of pre-registration, the canary wave, then the "
+            "remaining waves: accounts, memberships, legacy log-ins off, activation emails; "
+            "invariants after each wave; halts above the maximum failure rate and resumes when "
+            "run again. Run it with dry_run first: the preflight shows the waves and what to "
+            "look at."
+        ),
+        single=ConcurrencyLimitStrategy.ENQUEUE,
+        tags=("migration",),
+    ),
+    DeploymentSpec(
+        name="migration-rollback",
+        flow=migration_rollback,
+        description=(
+            "By hand. Undoes one wave: legacy log-ins back on, the wave's memberships and the "
+            "accounts left without one disabled, unsent activation emails cancelled, "
+            "registrations verified again, all audited. login-migration with only_wave migrates "
+            "the wave again."
+        ),
+        single=ConcurrencyLimitStrategy.ENQUEUE,
+        tags=("migration",),
     ),
 )
 

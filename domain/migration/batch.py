@@ -221,7 +221,9 @@ def migrate_items(
         usable[reg.organization_id].append(reg)
 
     persons = writes.upsert_persons(session, clock, [r for rs in usable.values() for r in rs], now)
-    memberships = writes.write_memberships(session, usable, persons, dict(items), now)
+    memberships = writes.write_memberships(
+        session, usable, persons, {org: item for item, org in items}, now
+    )
     migrated_ids = [r.id for rs in usable.values() for r in rs]
     writes.mark_registrations(session, migrated_ids, now)
     writes.disable_legacy(session, [o for o in org_ids if usable.get(o)], now)

@@ -37,6 +37,21 @@ EXPECTED = {
         "*/5 * * * *",
         {"as_of", "dry_run", "acknowledge", "limit", "batch_size"},
     ),
+    "login-migration": (
+        None,
+        {
+            "as_of",
+            "dry_run",
+            "canary",
+            "canary_share",
+            "wave_size",
+            "waves_by",
+            "batch_size",
+            "max_failure_rate",
+            "only_wave",
+        },
+    ),
+    "migration-rollback": (None, {"wave", "reason", "dry_run", "force", "batch_size"}),
 }
 
 

@@ -67,6 +67,7 @@ def finish(app: App, wave: MigrationWave) -> list[Check]:
 
 
 def test_an_organization_is_migrated_whole(app: App, session: Session, clock: FixedClock) -> None:
+    organization(app, session, "Registered nobody")  # so that item and organization ids differ
     org = organization(app, session, "Aoshio Kaiun K.K.", locale=Locale.JA)
     admin = verified(app, session, org, "Admin@Aoshio.example", Role.ADMINISTRATOR, "Hanako Sato")
     user = verified(app, session, org, "ops@aoshio.example", Role.VISITOR, "Ken Ito")
@@ -114,6 +115,11 @@ def test_an_organization_is_migrated_whole(app: App, session: Session, clock: Fi
     assert all(t.expires_at == SWITCH + dt.timedelta(days=7) for t in tokens)
     item = session.scalars(select(MigrationItem)).one()
     assert item.status is MigrationItemStatus.MIGRATED and item.reason is None
+    assert item.id != org.id
+    assert {
+        m.migration_item_id
+        for m in session.scalars(select(Membership).where(Membership.organization_id == org.id))
+    } == {item.id}
     assert item.details is not None and item.details["legacy_login_disabled"] is True
     assert count(session, AuditEvent, AuditEvent.action == "migration.organization_migrated") == 1
 
