@@ -22,10 +22,20 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from domain.context import App, open_app
 from domain.settings import Settings, get_settings
-from portal import errors, view
+from portal import errors, hub_errors, view
 from portal.content import ContentStore
 from portal.deps import LOGIN_LIFETIME
-from portal.routes import auth, helpdesk, mailbox, pages, registrations, verify
+from portal.routes import (
+    account,
+    auth,
+    helpdesk,
+    hub,
+    hub_users,
+    mailbox,
+    pages,
+    registrations,
+    verify,
+)
 from portal.secret import session_secret
 from portal.security import SecurityHeadersMiddleware
 from portal.templating import make_templates
@@ -81,9 +91,10 @@ def create_app(settings: Settings | None = None, *, context: App | None = None) 
     )
     app.add_middleware(SecurityHeadersMiddleware, https=https)
     errors.install(app)
+    hub_errors.install(app)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (pages, auth, registrations, verify, helpdesk):
+    for module in (pages, auth, registrations, verify, helpdesk, account, hub, hub_users):
         app.include_router(module.router)
     if settings.demo_mode:
         app.include_router(mailbox.router)

@@ -102,6 +102,14 @@ def _organization_label(request: Request, locale: Locale) -> str | None:
     return label if isinstance(label, str) else None
 
 
+def _person_label(request: Request) -> str | None:
+    """The logged-in person's name for the header (individual log-in), if one is logged in."""
+    if not _has_session(request) or not isinstance(request.session.get("person"), int):
+        return None
+    label = request.session.get("person_label")
+    return label if isinstance(label, str) else None
+
+
 def context_processor(request: Request) -> dict[str, Any]:
     context: App | None = getattr(request.app.state, "context", None)
     locale = request_locale(request)
@@ -110,6 +118,7 @@ def context_processor(request: Request) -> dict[str, Any]:
         "other_locale": Locale.JA if locale is Locale.EN else Locale.EN,
         "current_path": request.url.path,
         "logged_in": _has_session(request) and logged_in_id(request) is not None,
+        "person_label": _person_label(request),
         "organization_label": _organization_label(request, locale),
         "csrf_field": CSRF_FIELD,
         "csrf_token": lambda: csrf_token(request),
