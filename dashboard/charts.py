@@ -108,7 +108,11 @@ def per_day(daily: Sequence[DailyRegistrations], needed_per_day: float | None) -
         .mark_bar(color=theme.PRIMARY, opacity=0.85)
         .encode(
             x=alt.X("yearmonthdate(day):T", title=None, axis=alt.Axis(format="%-d %b")),
-            y=alt.Y("registrations:Q", title="Registrations per day"),
+            y=alt.Y(
+                "registrations:Q",
+                title="Registrations per day",
+                axis=alt.Axis(tickMinStep=1, format=",d"),
+            ),
             tooltip=[
                 alt.Tooltip("day:T", title="Day", format="%a %-d %b %Y"),
                 alt.Tooltip("registrations:Q", title="Registrations", format=","),
@@ -165,7 +169,12 @@ def stage_mix(groups: Sequence[Funnel], title: str) -> alt.Chart:
                 title=None,
                 axis=alt.Axis(labelLimit=280),
             ),
-            x=alt.X("organizations:Q", stack="normalize", title=title, axis=alt.Axis(format="%")),
+            x=alt.X(
+                "organizations:Q",
+                stack="normalize",
+                title=title,
+                axis=alt.Axis(format="%", values=[0, 0.25, 0.5, 0.75, 1]),
+            ),
             color=alt.Color(
                 "stage:N",
                 scale=alt.Scale(domain=domain, range=colors),
@@ -214,9 +223,18 @@ def stacked_counts(
         .mark_bar()
         .encode(
             x=x_encoding,
-            y=alt.Y(f"{value}:Q", title=value_title, stack="zero"),
+            y=alt.Y(
+                f"{value}:Q",
+                title=value_title,
+                stack="zero",
+                axis=alt.Axis(tickMinStep=1, format=",d"),
+            ),
             color=alt.Color(
-                f"{series}:N", scale=scale, title=None, legend=alt.Legend(orient="top")
+                f"{series}:N",
+                scale=scale,
+                title=None,
+                # One series needs no legend.
+                legend=alt.Legend(orient="top") if len(series_order) > 1 else None,
             ),
             order=alt.Order("series_rank:Q"),
             tooltip=[

@@ -35,34 +35,31 @@ def live_figures() -> None:
     backlog = data.helpdesk_backlog()
     times = data.helpdesk_times()
     now = runtime.now()
-    columns = st.columns(5)
-    columns[0].metric("Open backlog", fmt.number(backlog.total), border=True)
+    waiting = dict(backlog.by_status)
+    first, second = st.columns(4), st.columns(4)
+    first[0].metric("Open backlog", fmt.number(backlog.total), border=True)
     oldest = (
         fmt.duration((now - backlog.oldest_received_at).total_seconds())
         if backlog.oldest_received_at
         else "–"
     )
-    columns[1].metric("Oldest open", oldest, border=True)
-    columns[2].metric(
-        "First response, median · p90",
-        f"{fmt.duration(times.first_response.median_seconds)} · "
-        f"{fmt.duration(times.first_response.p90_seconds)}",
-        help=f"Over {times.first_response.count:,} contacts answered so far.",
-        border=True,
-    )
-    columns[3].metric(
-        "Resolution, median · p90",
-        f"{fmt.duration(times.resolution.median_seconds)} · "
-        f"{fmt.duration(times.resolution.p90_seconds)}",
-        help=f"Over {times.resolution.count:,} contacts resolved so far.",
-        border=True,
-    )
-    waiting = dict(backlog.by_status)
-    columns[4].metric(
+    first[1].metric("Oldest open", oldest, border=True)
+    first[2].metric(
         "New · open · waiting",
         " · ".join(fmt.number(waiting.get(s.value, 0)) for s in OPEN_STATUSES),
+        help="Waiting: on the customer.",
         border=True,
     )
+    first[3].metric("Answered so far", fmt.number(times.first_response.count), border=True)
+    answered = f"Over {times.first_response.count:,} contacts answered so far."
+    resolved = f"Over {times.resolution.count:,} contacts resolved so far."
+    for column, name, seconds, note in (
+        (second[0], "First response, median", times.first_response.median_seconds, answered),
+        (second[1], "First response, p90", times.first_response.p90_seconds, answered),
+        (second[2], "Resolution, median", times.resolution.median_seconds, resolved),
+        (second[3], "Resolution, p90", times.resolution.p90_seconds, resolved),
+    ):
+        column.metric(name, fmt.duration(seconds), help=note, border=True)
 
 
 def charts_section() -> None:

@@ -81,7 +81,8 @@ def pace(total: Funnel) -> None:
     a.metric("Still to register", fmt.number(remaining), border=True)
     b.metric(
         "Needed per day to reach all",
-        fmt.number(round(needed)) if needed is not None else "–",
+        # Whole organizations when many are needed a day, a decimal when fewer than ten.
+        fmt.number(round(needed, 1 if needed < 10 else None)) if needed is not None else "–",
         help="Organizations still to register, over the days left including today.",
         border=True,
     )
