@@ -21,6 +21,7 @@ from db.enums import RegistrationStatus, Role
 from db.models import Organization, Registration, VerificationToken
 from domain import registration as registrations
 from domain.context import App
+from domain.migration import runs
 from domain.organizations import display_name
 from domain.registration import DuplicateRegistration, RegistrationError, WindowClosed
 from domain.resend import ResendRefused, resend
@@ -86,6 +87,7 @@ def _page(
             "last_links": _last_links(session, organization.id),
             "ready": registrations.has_verified_administrator(session, organization.id),
             "legacy_expires_at": organization.legacy_login_expires_at,
+            "frozen": runs.is_frozen(session),
             "days_left": context.calendar.days_until_close(now),
             "form": form,
             "roles": [(role, *ROLE_TEXT[role]) for role in Role],
@@ -120,7 +122,7 @@ def add_registration(
 ) -> Response:
     words = translator(request)
     back = str(request.url_for("registrations"))
-    if not context.calendar.is_open(context.clock.now()):
+    if not context.calendar.is_open(context.clock.now()) or runs.is_frozen(session):
         flash(request, "error", "Pre-registration is not open, so no one can be added now.")
         return redirect(back)
     form = RegistrationForm(name=name, email=use_suggestion or email, role=role)
@@ -204,7 +206,15 @@ def _own_registration(
     return registration
 
 
-def _changes_allowed(request: Request, context: App) -> bool:
+def _changes_allowed(request: Request, context: App, session: Session) -> bool:
+    if runs.is_frozen(session) and context.calendar.phase(context.clock.now()) != "switched":
+        flash(
+            request,
+            "error",
+            "Pre-registration is closed: the switch to individual log-ins has started. "
+            "Please contact the helpdesk.",
+        )
+        return False
     if context.calendar.phase(context.clock.now()) == "switched":
         flash(
             request,
@@ -228,7 +238,7 @@ def resend_link(
 ) -> Response:
     registration = _own_registration(session, organization, registration_id)
     anchor = f"{request.url_for('registrations')}#registration-{registration.id}"
-    if not _changes_allowed(request, context):
+    if not _changes_allowed(request, context, session):
         return redirect(anchor)
     try:
         resend(session, context.clock, context.settings, registration, actor=_actor(organization))
@@ -275,7 +285,7 @@ def withdraw(
 ) -> Response:
     registration = _own_registration(session, organization, registration_id)
     back = str(request.url_for("registrations"))
-    if not _changes_allowed(request, context):
+    if not _changes_allowed(request, context, session):
         return redirect(back)
     try:
         registrations.withdraw(
