@@ -14,6 +14,7 @@ from cli import (
     mail_cmd,
     mailsink_cmd,
     portal_cmd,
+    prefect_server_cmd,
     seed_cmd,
 )
 from cli.errors import run_guarded
@@ -40,6 +41,7 @@ app.add_typer(bounces_cmd.app, name="bounces")
 app.command("dashboard")(dashboard_cmd.dashboard)
 app.add_typer(helpdesk_cmd.app, name="helpdesk")
 flows_cmd.register(app)  # serve, deploy, campaign, recover
+app.command("prefect-server")(prefect_server_cmd.prefect_server)
 
 
 @app.callback()

@@ -74,7 +74,11 @@ def reminder_campaign(
         delivery: DeliverySummary | None = None
         if not dry_run:
             delivery = drain_outbox(app, only_keys_prefix=mailing.key_prefix)
-        body = header + reports.mailing_section(scheduled, result, stencils.renders) + "\n"
+        body = (
+            header
+            + reports.mailing_section(scheduled, result, stencils.renders, dry_run=dry_run)
+            + "\n"
+        )
         if dry_run:
             body += reports.samples_section(reports.pick_samples(result.samples))
         else:

@@ -56,7 +56,11 @@ def delivery_lines(summary: DeliverySummary | None, scope: str) -> str:
 
 
 def mailing_section(
-    scheduled: Scheduled, result: MailingResult, renders: tuple[int, int] | None = None
+    scheduled: Scheduled,
+    result: MailingResult,
+    renders: tuple[int, int] | None = None,
+    *,
+    dry_run: bool = False,
 ) -> str:
     step = scheduled.step
     template = getattr(step, "template", None) or f"followup ({getattr(step, 'wording', '')})"
@@ -92,7 +96,8 @@ def mailing_section(
     notes = [f"{result.already_sent} addresses already had this step (not sent again)"]
     if result.invalid_addresses:
         notes.append(f"{result.invalid_addresses} addresses on file are not valid and were skipped")
-    notes.append(f"{result.created} emails queued")
+    if not dry_run:
+        notes.append(f"{result.created} emails queued")
     if renders is not None:
         fast, slow = renders
         notes.append(f"rendering: {fast} filled in from a checked stencil, {slow} in full")

@@ -95,7 +95,7 @@ def _email_step(
     result = MailingResult()
     for first_id, last_id in organization_batches(app, batch_size):
         result.merge(mail_organizations(app, mailing, first_id, last_id, stencils, dry_run))
-    section = reports.mailing_section(scheduled, result, stencils.renders) + "\n"
+    section = reports.mailing_section(scheduled, result, stencils.renders, dry_run=dry_run) + "\n"
     sent = 0
     if dry_run:
         section += reports.samples_section(reports.pick_samples(result.samples))
