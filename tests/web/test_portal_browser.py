@@ -109,6 +109,9 @@ def test_register_receive_and_confirm_in_a_browser(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
         page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-GB")
+        # The machine may be busy (CI, other suites): wait longer than Playwright's 5 s default.
+        page.set_default_timeout(30_000)
+        expect.set_options(timeout=20_000)
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda error: problems.append(str(error)))
         step = iter(range(1, 100))
