@@ -262,3 +262,10 @@ def test_empty_mailbox_says_how_to_fill_it(tmp_path: Path, settings: Settings) -
     assert page.status_code == 200
     assert "The mailbox is empty." in page.text
     assert "switchover mailsink" in page.text
+
+
+def test_store_creates_missing_parent_folders(tmp_path: Path) -> None:
+    # A fresh clone has no var/: the demo mailbox must show an empty list, not fail.
+    store = MailsinkStore(tmp_path / "var" / "deep" / "mailsink")
+    assert store.list(limit=10, offset=0) == []
+    assert (tmp_path / "var" / "deep" / "mailsink" / "new").is_dir()

@@ -45,13 +45,19 @@ def _header_bytes(name: str, value: str) -> bytes:
     return f"{name}: {value}\n".encode()
 
 
+def open_maildir(path: Path) -> mailbox.Maildir:
+    """The Maildir at `path`, created with its parents (`mailbox` only makes the last level)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return mailbox.Maildir(path, create=True)
+
+
 class MailsinkHandler:
     """The aiosmtpd handler: every DATA becomes one file in the Maildir."""
 
     def __init__(self, directory: Path, clock: Clock | None = None) -> None:
         self.directory = Path(directory)
         self.clock = clock or SystemClock()
-        self.maildir = mailbox.Maildir(self.directory, create=True)
+        self.maildir = open_maildir(self.directory)
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
@@ -162,7 +168,7 @@ class MailsinkStore:
         self.path = Path(path)
 
     def _maildir(self) -> mailbox.Maildir:
-        return mailbox.Maildir(self.path, create=True)
+        return open_maildir(self.path)
 
     def _keys_newest_first(self, box: mailbox.Maildir) -> builtins.list[str]:
         def arrival(key: str) -> tuple[int, int, str]:
