@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from db.enums import RegistrationStatus, TokenPurpose
 from db.models import Organization, Registration, VerificationToken
@@ -132,24 +133,29 @@ def revoke_links(session: Session, clock: Clock, registration: Registration) -> 
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def _lookup(session: Session, raw: str) -> tuple[VerificationToken, Registration] | None:
+def _lookup(
+    session: Session, raw: str
+) -> tuple[VerificationToken, Registration, Organization] | None:
     if not looks_like_token(raw):
         return None
     row = session.execute(
-        select(VerificationToken, Registration)
+        select(VerificationToken, Registration, Organization)
         .join(Registration, Registration.id == VerificationToken.registration_id)
+        .join(Organization, Organization.id == Registration.organization_id)
         .where(
             VerificationToken.token_hash == token_hash(raw),
             VerificationToken.purpose == TokenPurpose.VERIFY_EMAIL,
         )
     ).first()
-    return None if row is None else (row[0], row[1])
+    return None if row is None else (row[0], row[1], row[2])
 
 
 def _view(
-    session: Session, clock: Clock, token: VerificationToken, registration: Registration
+    clock: Clock,
+    token: VerificationToken,
+    registration: Registration,
+    organization: Organization,
 ) -> LinkView:
-    organization = session.get_one(Organization, registration.organization_id)
     view = LinkView(
         state=LinkState.VALID,
         person_name=registration.name,
@@ -179,19 +185,20 @@ def inspect(session: Session, clock: Clock, raw: str) -> LinkView:
     found = _lookup(session, raw)
     if found is None:
         return LinkView(LinkState.UNKNOWN)
-    return _view(session, clock, *found)
+    return _view(clock, *found)
 
 
 def confirm(session: Session, clock: Clock, raw: str, *, client: str | None = None) -> LinkView:
     """Verify the address behind the link, once. Safe to call again and from two places at once.
 
     The token is consumed by a conditional UPDATE, so of two concurrent confirmations exactly one
-    wins; the other (and every later one) sees "already verified".
+    wins; the other (and every later one) sees "already verified". The winner's path is one
+    read, two conditional updates and the audit row: this is the portal's hottest request.
     """
     found = _lookup(session, raw)
     if found is None:
         return LinkView(LinkState.UNKNOWN)
-    token, registration = found
+    token, registration, organization = found
     now = clock.now()
     consumed = session.execute(
         update(VerificationToken)
@@ -207,9 +214,11 @@ def confirm(session: Session, clock: Clock, raw: str, *, client: str | None = No
         .execution_options(synchronize_session=False)
     )
     if not consumed.rowcount:  # type: ignore[attr-defined]
+        # Someone else used, replaced or outlived the link: read what is true now.
         session.refresh(token)
         session.refresh(registration)
-        return _view(session, clock, token, registration)
+        return _view(clock, token, registration, organization)
+    set_committed_value(token, "used_at", now)
     verified = session.execute(
         update(Registration)
         .where(
@@ -224,24 +233,27 @@ def confirm(session: Session, clock: Clock, raw: str, *, client: str | None = No
         )
         .execution_options(synchronize_session=False)
     )
-    session.refresh(token)
-    session.refresh(registration)
-    confirmed_now = bool(verified.rowcount)  # type: ignore[attr-defined]
-    if confirmed_now:
-        audit.record(
-            session,
-            clock,
-            actor=f"person:{registration.email}",
-            action="registration.verified",
-            entity_type="registration",
-            entity_id=registration.id,
-            organization_id=registration.organization_id,
-            token_id=token.id,
-            client=client,
-        )
-    return dataclasses.replace(
-        _view(session, clock, token, registration), confirmed_now=confirmed_now
+    if not verified.rowcount:  # type: ignore[attr-defined]
+        session.refresh(registration)  # withdrawn or verified meanwhile
+        return _view(clock, token, registration, organization)
+    for name, value in (
+        ("status", RegistrationStatus.VERIFIED),
+        ("verified_at", now),
+        ("status_changed_at", now),
+    ):
+        set_committed_value(registration, name, value)
+    audit.record(
+        session,
+        clock,
+        actor=f"person:{registration.email}",
+        action="registration.verified",
+        entity_type="registration",
+        entity_id=registration.id,
+        organization_id=registration.organization_id,
+        token_id=token.id,
+        client=client,
     )
+    return dataclasses.replace(_view(clock, token, registration, organization), confirmed_now=True)
 
 
 def expire_stale(session: Session, clock: Clock, *, limit: int = 5000) -> int:
