@@ -90,20 +90,23 @@ def _fits(value: str) -> bool:
 
 
 def _replace(email: RenderedEmail, organization: str, locale: Locale) -> RenderedEmail | None:
-    if _MARKER in email.subject or email.html.count(_MARKER) != 1:
+    text = email.text
+    at = text.find(_MARKER)
+    if at < 0 or text.find(_MARKER, at + 1) >= 0 or _MARKER in email.subject:
         return None
-    lines = email.text.split("\n")
-    marked = [i for i, line in enumerate(lines) if _MARKER in line]
-    if len(marked) != 1:
+    if locale is Locale.EN:
+        start = text.rfind("\n", 0, at) + 1
+        end = text.find("\n", at)
+        length = (len(text) if end < 0 else end) - start - len(_MARKER) + len(organization)
+        if length > TEXT_WIDTH:
+            return None  # render_email would wrap this line
+    html = email.html
+    if html.count(_MARKER) != 1:
         return None
-    line = lines[marked[0]].replace(_MARKER, organization)
-    if locale is Locale.EN and len(line) > TEXT_WIDTH:
-        return None  # render_email would wrap this line
-    lines[marked[0]] = line
     return RenderedEmail(
         subject=email.subject,
-        text="\n".join(lines),
-        html=email.html.replace(_MARKER, str(escape(organization))),
+        text=text.replace(_MARKER, organization),
+        html=html.replace(_MARKER, str(escape(organization))),
     )
 
 

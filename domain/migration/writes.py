@@ -145,24 +145,25 @@ def upsert_persons(
             }
             for email in missing
         ]
-        statement = insert_ignoring(session, PERSONS, "email").returning(
-            PERSONS.c.id, PERSONS.c.email
-        )
-        for pid, email in session.execute(statement, rows):
-            result.ids[email] = pid
-            result.created.add(pid)
-            result.pending.add(pid)
-            result.locale[pid] = None
-        raced = [e for e in missing if e not in result.ids]
-        if raced:  # created by someone else meanwhile (an invitation accepted): reuse them
-            for pid, email, has_password in session.execute(
-                select(Person.id, Person.email, Person.password_hash.is_not(None)).where(
-                    Person.email.in_(raced)
-                )
+        # Without RETURNING: an executemany, as fast as a plain insert. An address created by
+        # someone else meanwhile (an invitation accepted) is skipped by the conflict clause and
+        # found by the select below, with its password: it is reused, not counted as created.
+        session.execute(insert_ignoring(session, PERSONS, "email"), rows)
+        for chunk in chunks(missing):
+            for pid, email, created_at, has_password in session.execute(
+                select(
+                    Person.id,
+                    Person.email,
+                    Person.created_at,
+                    Person.password_hash.is_not(None),
+                ).where(Person.email.in_(chunk))
             ):
                 result.ids[email] = pid
+                result.locale[pid] = None
                 if not has_password:
                     result.pending.add(pid)
+                    if created_at == now:
+                        result.created.add(pid)
     if disabled:
         # Back after a rollback: active again if they had set a password, else awaiting it.
         session.execute(
