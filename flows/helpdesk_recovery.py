@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from prefect import flow
 from pydantic import Field
 
 from db.enums import Role
-from domain.recovery import register_for_organization
+from domain.recovery import RecoveryError, register_for_organization
 from flows import reports
 from flows.runtime import flow_app, publish_markdown, work_session
 from tasks.outbox import drain_outbox
@@ -24,6 +25,7 @@ def helpdesk_recovery(
     agent: Annotated[str, Field(min_length=1, max_length=100)],
     role: Role = Role.ADMINISTRATOR,
     dry_run: bool = False,
+    as_of: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """Register a person for an organization on the helpdesk's behalf and email the link.
 
@@ -38,21 +40,35 @@ def helpdesk_recovery(
         agent: The helpdesk agent doing this (recorded in the audit trail).
         role: The person's account type; an organization needs at least one Administrator.
         dry_run: Check everything and report, but register and send nothing.
+        as_of: Act as if it were this moment (rehearsals, the calendar simulator);
+            empty means now.
     """
-    with flow_app() as app:
-        with work_session(app, dry_run=dry_run) as session:
-            done = register_for_organization(
-                session,
-                app.clock,
-                app.calendar,
-                app.settings,
-                login_id=login_id,
-                name=person_name,
-                email=email,
-                role=role,
-                agent=agent,
-                dry_run=dry_run,
+    with flow_app(as_of) as app:
+        try:
+            with work_session(app, dry_run=dry_run) as session:
+                done = register_for_organization(
+                    session,
+                    app.clock,
+                    app.calendar,
+                    app.settings,
+                    login_id=login_id,
+                    name=person_name,
+                    email=email,
+                    role=role,
+                    agent=agent,
+                    dry_run=dry_run,
+                )
+        except RecoveryError as exc:
+            # The run fails (the UI shows it in red) and its report says why, in the agent's words.
+            publish_markdown(
+                ARTIFACT_KEY,
+                f"## Helpdesk recovery — {reports.when(app.calendar, app.clock.now())}\n\n"
+                f"**Not registered:** {reports.cell(exc)}\n\n"
+                f"Asked for: {reports.cell(person_name)} <{reports.cell(email)}> as "
+                f"{role.label} for {reports.cell(login_id)}, by agent {reports.cell(agent)}.\n",
+                f"helpdesk-recovery refused: {exc}"[:500],
             )
+            raise
         delivery = None
         if not dry_run:
             delivery = drain_outbox(

@@ -9,6 +9,7 @@ from prefect import flow
 from pydantic import Field
 
 from db.queries import outbox_counts
+from domain.context import App
 from flows import reports
 from flows.runtime import flow_app, publish_markdown
 from tasks.outbox import drain_outbox
@@ -23,6 +24,7 @@ class RelayUnreachable(RuntimeError):
 @flow(name="outbox-sender", log_prints=True)
 def outbox_sender(
     as_of: dt.datetime | None = None,
+    dry_run: bool = False,
     limit: Annotated[int | None, Field(ge=1)] = None,
 ) -> dict[str, Any]:
     """Deliver the queued emails that are due, over reused SMTP connections.
@@ -33,9 +35,12 @@ def outbox_sender(
     Args:
         as_of: Run as if it were this moment (rehearsals, the calendar simulator);
             empty means now.
+        dry_run: Only report what waits in the outbox; send nothing.
         limit: Try at most this many messages in this run; empty means all that are due.
     """
     with flow_app(as_of) as app:
+        if dry_run:
+            return _preview(app)
         summary = drain_outbox(app, limit=limit)
         now = app.clock.now()
         with app.sessions() as session:
@@ -63,3 +68,13 @@ def outbox_sender(
             "failed": summary.failed,
             "due_now": counts.due_now,
         }
+
+
+def _preview(app: App) -> dict[str, Any]:
+    now = app.clock.now()
+    with app.sessions() as session:
+        counts = outbox_counts(session, now)
+    body = f"## Outbox sender — {reports.when(app.calendar, now)}\n\n{reports.DRY_RUN_BANNER}\n"
+    body += reports.outbox_section(counts, app.calendar, now)
+    publish_markdown(ARTIFACT_KEY, body, f"outbox-sender: {counts.due_now} messages due (dry run)")
+    return {"sent": 0, "retried": 0, "failed": 0, "due_now": counts.due_now, "dry_run": True}

@@ -157,6 +157,12 @@ def test_outbox_sender_delivers_and_fails_visibly_without_a_relay(
     assert down.is_failed()
     assert "could not be reached" in markdown(down, "outbox-sender")
     monkeypatch.setenv("SWITCHOVER_SMTP_PORT", str(smtp.port))
+    preview = outbox_sender(
+        as_of=T_MINUS_7 + dt.timedelta(hours=2), dry_run=True, return_state=True
+    )
+    assert preview.result()["due_now"] == 2
+    assert "**Dry run**" in markdown(preview, "outbox-sender")
+    assert count(session, Message.status == MessageStatus.QUEUED) == 2
     up = outbox_sender(as_of=T_MINUS_7 + dt.timedelta(hours=2), return_state=True)
     assert up.is_completed()
     assert up.result()["sent"] == 2
@@ -220,3 +226,6 @@ def test_helpdesk_recovery_registers_and_sends_the_link(
         login_id="NOPE", person_name="A", email="a@b.example", agent="y", return_state=True
     )
     assert refused.is_failed()
+    assert "**Not registered:** no organization has the login ID 'NOPE'" in markdown(
+        refused, "helpdesk-recovery"
+    )

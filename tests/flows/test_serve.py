@@ -27,11 +27,11 @@ SWITCHOVER = Path(sys.executable).with_name("switchover")
 EXPECTED = {
     "reminder-campaign": ("0 9 * * *", {"as_of", "dry_run", "step", "batch_size"}),
     "verification-dispatch": ("* * * * *", {"as_of", "dry_run", "batch_size", "max_links"}),
-    "outbox-sender": ("*/2 * * * *", {"as_of", "limit"}),
+    "outbox-sender": ("*/2 * * * *", {"as_of", "dry_run", "limit"}),
     "unregistered-followup": ("0 10 * * *", {"as_of", "dry_run", "step", "batch_size"}),
     "helpdesk-recovery": (
         None,
-        {"login_id", "person_name", "email", "agent", "role", "dry_run"},
+        {"login_id", "person_name", "email", "agent", "role", "dry_run", "as_of"},
     ),
     "helpdesk-ingest": (
         "*/5 * * * *",
