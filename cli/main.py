@@ -16,6 +16,7 @@ from cli import (
     portal_cmd,
     prefect_server_cmd,
     seed_cmd,
+    simulate_cmd,
 )
 from cli.errors import run_guarded
 from domain.settings import get_settings
@@ -40,6 +41,7 @@ app.command("portal")(portal_cmd.portal)
 app.add_typer(bounces_cmd.app, name="bounces")
 app.command("dashboard")(dashboard_cmd.dashboard)
 app.add_typer(helpdesk_cmd.app, name="helpdesk")
+app.command("simulate")(simulate_cmd.simulate)
 flows_cmd.register(app)  # serve, deploy, campaign, recover
 app.command("prefect-server")(prefect_server_cmd.prefect_server)
 
