@@ -198,7 +198,6 @@ def _environment(settings: Settings, ports: Mapping[str, int], password: str) ->
 
 def _services(environment: dict[str, str], ports: Mapping[str, int]) -> list[Service]:
     me = str(Path(sys.executable).with_name("switchover"))
-    prefect = str(Path(sys.executable).with_name("prefect"))
     logs = _var() / "demo" / "logs"
     api = f"http://{HOST}:{ports['prefect']}/api"
     return [
@@ -227,7 +226,9 @@ def _services(environment: dict[str, str], ports: Mapping[str, int]) -> list[Ser
         ),
         Service(
             "Prefect server",
-            [prefect, "server", "start", "--host", HOST, "--port", str(ports["prefect"])],
+            # `switchover prefect-server`: `prefect server start` with schedules that fire on
+            # this project's SQLAlchemy (flows.prefect_compat).
+            [me, "prefect-server", "--host", HOST, "--port", str(ports["prefect"])],
             logs / "prefect-server.log",
             http_ok(f"{api}/health", expect="true"),
             environment,

@@ -154,6 +154,18 @@ def test_the_demo_starts_everything_and_stops_without_orphans(
         assert httpx.get(f"{portal}/mailbox").status_code == 200  # demo mode
         count = httpx.post(f"http://127.0.0.1:{ports['prefect']}/api/deployments/count", json={})
         assert int(count.text) >= 8
+        # The scheduler creates the cron deployments' runs (on SQLAlchemy 2.1 it only does
+        # through `switchover prefect-server`).
+        scheduled = {"flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}}
+        deadline = time.monotonic() + 150
+        runs = 0
+        while runs == 0 and time.monotonic() < deadline:
+            time.sleep(3)
+            answer = httpx.post(
+                f"http://127.0.0.1:{ports['prefect']}/api/flow_runs/count", json=scheduled
+            )
+            runs = int(answer.text)
+        assert runs > 0, "no scheduled flow run was created"
         health = httpx.get(f"http://127.0.0.1:{ports['dashboard']}/_stcore/health")
         assert health.text == "ok"
         assert (tmp_path / "var" / "prefect").is_dir()  # Prefect's own home and database
