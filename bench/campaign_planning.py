@@ -248,7 +248,11 @@ def measure(url: str, orgs: int, naive_orgs: int) -> Measurement:
             naive.messages += created
             time.sleep(SETTLE_SECONDS)
         with engine.connect() as connection:
-            stored = connection.execute(select(func.count()).select_from(Message)).scalar_one()
+            stored = connection.execute(
+                select(func.count())
+                .select_from(Message)
+                .where(Message.campaign_step.in_([mailing.step, naive_mailing.step]))
+            ).scalar_one()
         if stored != batched.messages + naive.messages or not batched.messages:
             raise RuntimeError(
                 f"expected {batched.messages + naive.messages} messages, found {stored}"
