@@ -1,4 +1,4 @@
-"""The first migration run freezes pre-registration, whatever the calendar says; the page says so."""
+"""The first migration run freezes pre-registration, whatever the calendar says; pages say so."""
 
 from __future__ import annotations
 
