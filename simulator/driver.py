@@ -173,7 +173,9 @@ def _loop(sim: Sim, progress: Callable[[str], None]) -> None:
             day = local_day
             if day.day == 1 or day == sim.first_day:
                 progress(f"{day:%Y-%m-%d}: {handled:,} events so far")
+        began = time.perf_counter()
         _handle(sim, event)
+        sim.seconds[event.kind] += time.perf_counter() - began
         handled += 1
         sim.counts[f"event {event.kind}"] += 1
 
@@ -203,7 +205,7 @@ def _handle(sim: Sim, event: Event) -> None:
         else:
             reactions.helpdesk_reply(sim, plan, data)
     elif kind == "click":
-        reactions.click(sim, sim.people[str(data["person"])])
+        reactions.click(sim, sim.people[str(data["person"])], str(data["token"]))
     elif kind == "no_link":
         reactions.no_link(sim, sim.people[str(data["person"])])
     elif kind == "reminder":

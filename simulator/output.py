@@ -47,6 +47,7 @@ def write(finished: Finished, out: Path) -> Written:
         requests=dict(sim.browser.requests),
         jobs=dict(sim.jobs.runs),
         behaviour={k: n for k, n in sim.counts.items() if not k.startswith("event ")},
+        seconds_by_event={kind: round(seconds, 3) for kind, seconds in sim.seconds.items()},
         sink_accepted=finished.sink_accepted,
         sink_refused=finished.sink_refused,
         sink_reports=finished.sink_reports,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import random
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +63,7 @@ class Sim:
     people: dict[str, Person] = field(default_factory=dict)  # by address, lower case
     queue: list[Event] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
+    seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     jobs: JobLog = field(default_factory=JobLog)
     _seq: int = 0
 

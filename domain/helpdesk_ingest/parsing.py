@@ -91,6 +91,25 @@ def synthetic_message_id(raw: bytes) -> str:
     return f"<sha256.{hashlib.sha256(raw).hexdigest()}@{SYNTHETIC_DOMAIN}>"
 
 
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+_MESSAGE_ID_HEADER = re.compile(rb"^message-id:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.M)
+
+
+def quick_message_id(raw: bytes) -> str:
+    """The Message-ID `parse` would find, from the header block alone (no MIME parsing).
+
+    Lets a reader skip messages it has stored before without decoding them; when the two ever
+    disagree (a header the full parser reads otherwise), the full parse decides.
+    """
+    end = _HEADER_END.search(raw)
+    found = _MESSAGE_ID_HEADER.search(raw[: end.start() if end else len(raw)])
+    if found:
+        ids = message_ids(found[1].decode("ascii", "replace"))
+        if ids:
+            return ids[0]
+    return synthetic_message_id(raw)
+
+
 def parse(raw: bytes) -> IncomingMail:
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(message, EmailMessage)

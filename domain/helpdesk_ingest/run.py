@@ -12,9 +12,12 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
+
+from db.models import HelpdeskContact
 from domain.context import App
 from domain.helpdesk_ingest.mailboxes import HelpdeskMailbox, MailboxError, MailItem
-from domain.helpdesk_ingest.parsing import parse
+from domain.helpdesk_ingest.parsing import parse, quick_message_id
 from domain.helpdesk_ingest.records import Recorded, record_mail
 
 log = logging.getLogger(__name__)
@@ -112,8 +115,22 @@ def _batch(
     with app.sessions() as session:
         session.begin()
         try:
+            # Messages stored before (a Maildir is read whole every run) are recognized by their
+            # Message-ID in one query, without decoding them.
+            quick = {item.key: quick_message_id(item.raw) for item in items}
+            stored = set(
+                session.scalars(
+                    select(HelpdeskContact.message_id).where(
+                        HelpdeskContact.message_id.in_(set(quick.values()))
+                    )
+                )
+            )
             for item in items:
                 summary.read += 1
+                if quick[item.key] in stored:
+                    summary.duplicates += 1
+                    done.append(item.key)
+                    continue
                 try:
                     mail = parse(item.raw)
                 except Exception:

@@ -32,6 +32,7 @@ class RunFigures:
     requests: Mapping[str, int]
     jobs: Mapping[str, int]
     behaviour: Mapping[str, int]
+    seconds_by_event: Mapping[str, float]
     sink_accepted: int
     sink_refused: int
     sink_reports: int
@@ -122,6 +123,16 @@ def markdown(
         _table(("request", "count"), sorted(figures.requests.items())),
         "\n## Flow jobs run\n\n",
         _table(("flow", "runs"), sorted(figures.jobs.items())),
+        "\n## Where the time went\n\n",
+        _table(
+            ("event", "seconds", "share"),
+            [
+                (kind, f"{seconds:,.1f}", _share(int(seconds * 1000), int(figures.seconds * 1000)))
+                for kind, seconds in sorted(
+                    figures.seconds_by_event.items(), key=lambda item: -item[1]
+                )
+            ],
+        ),
     ]
     return "".join(out)
 

@@ -8,6 +8,7 @@ from domain.helpdesk_ingest.parsing import (
     base_subject,
     html_to_text,
     parse,
+    quick_message_id,
     strip_quoted,
     synthetic_message_id,
 )
@@ -94,3 +95,16 @@ def test_unknown_charset_does_not_raise() -> None:
 
 def test_html_to_text_keeps_blocks_apart() -> None:
     assert html_to_text("<p>a</p><p>b<br>c</p>") == "a\n\nb\nc"
+
+
+def test_the_quick_message_id_is_the_one_the_full_parse_finds() -> None:
+    samples = [
+        email_bytes(),
+        email_bytes(message_id=None),
+        email_bytes(message_id="<" + "x" * 400 + "@long.example>"),
+        b"From: a@b.example\r\nMessage-Id:\r\n  <folded@b.example>\r\nSubject: s\r\n\r\nbody\r\n",
+        b"From: a@b.example\nSubject: s\n\nMessage-ID: <in-the-body@b.example>\n",
+        b"message-id: <lower@b.example>\n\nx",
+    ]
+    for raw in samples:
+        assert quick_message_id(raw) == parse(raw).message_id
