@@ -105,18 +105,17 @@ def simulation_settings(url: str, smtp_port: int, folders: Folders) -> Settings:
 
 
 def create_database(url: str) -> Engine:
+    """The simulation's database at the current schema; refused when it holds customers."""
     engine = make_engine(url)
     try:
-        if make_url(url).get_backend_name() != "sqlite":
-            current = schema.current_revision(engine)
-            if current is not None:
-                schema.upgrade(engine)
-                with engine.connect() as connection:
-                    if connection.scalar(select(func.count()).select_from(Organization)):
-                        raise WorldError(
-                            "the simulation needs an empty database; this one has organizations"
-                        )
         schema.upgrade(engine)
+        with engine.connect() as connection:
+            if connection.scalar(select(func.count()).select_from(Organization)):
+                where = make_url(url).render_as_string(hide_password=True)
+                raise WorldError(
+                    f"{where} already holds organizations; the simulation needs an empty database "
+                    "(it is its own world: give a new one, or leave --database-url out)"
+                )
     except BaseException:
         engine.dispose()
         raise

@@ -9,14 +9,19 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from cli.main import app as cli
+from db import schema
+from db.engine import make_engine
 from db.enums import MessageStatus, RegistrationSource
 from db.models import HelpdeskContact, Message, Organization, Registration
 from domain import passwords
+from domain.clock import FixedClock
 from domain.simulation.accounting import FINAL_STATES, organization_states
 from simulator import driver, output
+from tests import factories
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -137,3 +142,17 @@ def test_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert bad.exit_code == 2 and "the last day comes before the first" in bad.output
     worse = CliRunner().invoke(cli, ["simulate", "--from", "July"])
     assert worse.exit_code == 2 and "not a date" in worse.output
+
+    # Someone's real database is never simulated in.
+    used = f"sqlite:///{tmp_path / 'used.db'}"
+    engine = make_engine(used)
+    schema.upgrade(engine)
+    with Session(engine) as session:
+        factories.organization(session, FixedClock(dt.datetime(2025, 6, 1, tzinfo=dt.UTC)))
+        session.commit()
+    engine.dispose()
+    refused = CliRunner().invoke(
+        cli, ["simulate", "--orgs", "3", "--database-url", used, "--out", str(tmp_path / "o")]
+    )
+    assert refused.exit_code == 2
+    assert "already holds organizations" in refused.output
