@@ -132,7 +132,7 @@ def issue_activations(
         )
         result.by_org[home.id] = result.by_org.get(home.id, 0) + 1
     if tokens:
-        session.execute(insert(TOKENS), tokens)
+        session.execute(insert(TOKENS), tokens, execution_options=writes.paged(session, 5))
         result.count = enqueue_many(session, messages, clock=clock).created
     return result
 

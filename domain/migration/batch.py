@@ -114,6 +114,8 @@ def migrate_range(
         return BatchResult()
     try:
         with app.unit_of_work() as session:
+            # The outbox's inserts (16 columns) in pages psycopg parses once; see writes.paged.
+            session.connection(execution_options=writes.paged(session, 16))
             return migrate_items(
                 session, app.clock, app.settings, wave_id, items, renderer, actor=actor
             )
@@ -299,7 +301,7 @@ def migrate_items(
         ),
         item_rows,
     )
-    session.execute(insert(AUDIT), audit_rows)
+    session.execute(insert(AUDIT), audit_rows, execution_options=writes.paged(session, 7))
     result.failures = result.failures[:FAILURES_KEPT]
     result.registrations = len(migrated_ids)
     result.persons_created = len(persons.created)

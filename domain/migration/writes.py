@@ -32,6 +32,19 @@ TOKENS = cast(Table, VerificationToken.__table__)
 CHUNK = 5_000  # ids per IN list: far inside both databases' limits on bound parameters
 
 
+# psycopg turns a statement's placeholders into PostgreSQL's in Python, and caches the result
+# only for statements with at most 50 parameters. An executemany sent as pages of 1,000 rows (the
+# default) is parsed anew for every page; pages that stay under 50 parameters are parsed once.
+PSYCOPG_CACHED_PARAMETERS = 50
+
+
+def paged(session: Session, columns: int) -> dict[str, Any]:
+    """Execution options for a many-row INSERT of `columns` columns (PostgreSQL only)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return {}
+    return {"insertmanyvalues_page_size": max(1, PSYCOPG_CACHED_PARAMETERS // columns)}
+
+
 def chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
     for start in range(0, len(values), CHUNK):
         yield values[start : start + CHUNK]
@@ -148,7 +161,11 @@ def upsert_persons(
         # Without RETURNING: an executemany, as fast as a plain insert. An address created by
         # someone else meanwhile (an invitation accepted) is skipped by the conflict clause and
         # found by the select below, with its password: it is reused, not counted as created.
-        session.execute(insert_ignoring(session, PERSONS, "email"), rows)
+        session.execute(
+            insert_ignoring(session, PERSONS, "email"),
+            rows,
+            execution_options=paged(session, len(rows[0])),
+        )
         for chunk in chunks(missing):
             for pid, email, created_at, has_password in session.execute(
                 select(
@@ -248,7 +265,9 @@ def write_memberships(
                 counts["already_member"] += 1
         result.by_org[oid] = counts
     if new_rows:
-        session.execute(insert(MEMBERSHIPS), new_rows)
+        session.execute(
+            insert(MEMBERSHIPS), new_rows, execution_options=paged(session, len(new_rows[0]))
+        )
     if revived:
         session.execute(
             update(MEMBERSHIPS)

@@ -30,12 +30,13 @@ from db.models import (
     Registration,
 )
 from domain.context import App
-from domain.migration import runs, writes
+from domain.migration import batch, runs, writes
 from domain.settings import Settings
 from flows.deployments import SPECS, to_deployments
 from flows.login_migration import login_migration
 from flows.migration_rollback import migration_rollback
 from flows.one_off import schedule_one_off_runs
+from tasks import migration as task_module
 from tests.conftest import TOKYO
 from tests.flows.test_flows import markdown
 from tests.migration.world import organization, usage_totals, verified
@@ -247,3 +248,37 @@ def test_the_switch_run_is_scheduled_once_at_the_switch_instant(settings: Settin
     # A switch already past is never scheduled (Prefect would start it at once).
     [past] = schedule_one_off_runs(deployments, settings, register=False)
     assert past.run is None
+
+
+def test_a_crash_in_batch_k_fails_the_run_and_a_rerun_resumes(
+    app: App, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world(app, session)
+    real = batch.migrate_range
+    calls = {"n": 0}
+
+    def crash_on_second(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise ConnectionError("server closed the connection unexpectedly")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(task_module, "migrate_range", crash_on_second)  # what the task calls
+    state: State[Any] = login_migration(
+        as_of=SWITCH, canary_share=0, wave_size=20, batch_size=3, return_state=True
+    )
+    assert state.is_failed() and "server closed the connection" in str(state.message)
+    session.expire_all()
+    [wave] = session.scalars(select(MigrationWave)).all()
+    assert wave.status is WaveStatus.HALTED
+    assert "the run stopped on an error (ConnectionError" in (wave.halt_reason or "")
+    [run] = session.scalars(select(MigrationRun)).all()
+    assert run.status is MigrationRunStatus.FAILED and run.finished_at is not None
+    assert count(session, MigrationItem, MigrationItem.status == MigrationItemStatus.MIGRATED) == 3
+
+    monkeypatch.setattr(task_module, "migrate_range", real)
+    resumed: State[Any] = login_migration(as_of=SWITCH, batch_size=3, return_state=True)
+    assert resumed.is_completed(), resumed
+    assert resumed.result()["migrated"] == 6
+    assert count(session, Person) == 9 and count(session, Message) == 9
+    assert count(session, Membership) == 10
