@@ -52,6 +52,7 @@ def log_in_person(request: Request, person: Person, now: dt.datetime) -> None:
     request.session[SESSION_PERSON_FINGERPRINT] = session_fingerprint(person)
     request.session[SESSION_PERSON_AT] = now.timestamp()
     request.session[SESSION_PERSON_LABEL] = person.display_name
+    person.last_login_at = now  # in the caller's unit of work, which commits it
 
 
 def person_id(request: Request) -> int | None:
