@@ -32,9 +32,7 @@ import os
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,19 +42,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
-from sqlalchemy import Engine, create_engine, func, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, func, insert, select
 
 from db import schema
 from db.engine import make_engine
 from db.enums import RegistrationSource, RegistrationStatus, Role
 from db.models import Message, Organization, OrganizationDomain, Registration
+from db.scratch import scratch_postgres_database
 from domain.campaign import load_campaign, reminder_mailing
 from domain.clock import FixedClock
 from domain.context import App
 from domain.mailing import Mailing, StencilCache, send_step
 from domain.seed import seed_population
-from domain.settings import Settings, normalize_database_url
+from domain.settings import Settings
 from flows.runtime import work_session
 from tasks.mailing import mail_organizations
 
@@ -265,21 +263,8 @@ def measure(url: str, orgs: int, naive_orgs: int) -> Measurement:
         engine.dispose()
 
 
-@contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
-    url = make_url(normalize_database_url(admin_url))
-    name = f"switchover_bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield url.set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+def postgres_database(admin_url: str) -> AbstractContextManager[str]:
+    return scratch_postgres_database(admin_url, prefix="switchover_bench")
 
 
 def print_table(results: list[Measurement]) -> None:

@@ -26,25 +26,23 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import streamlit as st
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from streamlit.testing.v1 import AppTest
 
 from bench._dashboard_world import Volumes, populate
 from db import schema
 from db.engine import make_engine
+from db.scratch import scratch_postgres_database
 from domain.clock import FixedClock
 from domain.seed import seed_population
-from domain.settings import normalize_database_url
 
 FULL_ORGS = 100_000
 FULL = Volumes(registrations=300_000, messages=1_000_000, helpdesk=20_000)
@@ -152,21 +150,8 @@ def measure(url: str, orgs: int, volumes: Volumes) -> Result:
     return Result(make_url(url).get_backend_name(), rows, build_seconds, count_ms, cold, warm)
 
 
-@contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
-    url = make_url(normalize_database_url(admin_url))
-    name = f"switchover_bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield url.set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+def postgres_database(admin_url: str) -> AbstractContextManager[str]:
+    return scratch_postgres_database(admin_url, prefix="switchover_bench")
 
 
 def print_table(results: list[Result]) -> None:

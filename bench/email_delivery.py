@@ -34,7 +34,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,7 +42,6 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text
 from sqlalchemy import select as sql_select
 from sqlalchemy.engine import make_url
 
@@ -51,6 +49,7 @@ from db import schema
 from db.engine import make_engine
 from db.enums import Locale
 from db.models import Message
+from db.scratch import scratch_postgres_database
 from domain.clock import SystemClock
 from domain.context import App
 from domain.emails.outbox import OutboxItem, enqueue_many
@@ -128,20 +127,11 @@ def scratch_database(server_url: str | None, workdir: Path) -> Iterator[str]:
     if server_url is None:
         yield f"sqlite:///{workdir / 'bench.db'}"
         return
-    url = make_url(normalize_database_url(server_url))
-    if url.get_backend_name() != "postgresql":
+    if make_url(normalize_database_url(server_url)).get_backend_name() != "postgresql":
         yield normalize_database_url(server_url)
         return
-    name = f"switchover_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres_database(server_url, prefix="switchover_bench") as url:
+        yield url
 
 
 def campaign(count: int, settings: Settings) -> Iterator[tuple[OutboxItem, float]]:

@@ -32,9 +32,7 @@ import shutil
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -42,7 +40,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import Engine, Table, create_engine, func, insert, select, text
+from sqlalchemy import Engine, Table, func, insert, select
 from sqlalchemy.engine import make_url
 
 from db import schema
@@ -57,9 +55,9 @@ from db.models import (
     Person,
     Registration,
 )
+from db.scratch import scratch_postgres_database
 from domain.clock import FixedClock
 from domain.seed import seed_population
-from domain.settings import normalize_database_url
 
 FULL_ORGS = 100_000
 QUICK_ORGS = 5_000
@@ -181,22 +179,8 @@ def populate(url: str, orgs: int) -> int:
         engine.dispose()
 
 
-@contextmanager
-def postgres_database(admin_url: str, template: str | None = None) -> Iterator[str]:
-    url = make_url(normalize_database_url(admin_url))
-    name = f"switchover_bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            suffix = f' TEMPLATE "{template}"' if template else ""
-            connection.execute(text(f'CREATE DATABASE "{name}"{suffix}'))
-        try:
-            yield url.set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+def postgres_database(admin_url: str, template: str | None = None) -> AbstractContextManager[str]:
+    return scratch_postgres_database(admin_url, prefix="switchover_bench", template=template)
 
 
 def run_flow(url: str) -> float:

@@ -41,13 +41,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
-from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import make_url
 
 from db import schema
 from db.engine import make_engine
 from db.enums import Locale, RegistrationStatus, Role, TokenPurpose
 from db.models import Organization, Registration, VerificationToken
+from db.scratch import scratch_postgres_database
 from domain.settings import normalize_database_url
 from domain.tokens import new_token, token_hash
 
@@ -89,19 +90,10 @@ def scratch_database(server_url: str | None, workdir: Path) -> Iterator[str]:
     if server_url is None:
         yield f"sqlite:///{workdir / 'bench.db'}"
         return
-    url = make_url(normalize_database_url(server_url))
-    if url.get_backend_name() != "postgresql":
+    if make_url(normalize_database_url(server_url)).get_backend_name() != "postgresql":
         raise BenchError("--database-url must name a PostgreSQL server")
-    name = f"switchover_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres_database(server_url, prefix="switchover_bench") as url:
+        yield url
 
 
 def seed(database_url: str, count: int) -> list[str]:

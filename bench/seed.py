@@ -24,20 +24,18 @@ import os
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert
 
 from db import schema
 from db.engine import make_engine
 from db.models import Base
+from db.scratch import scratch_postgres_database
 from domain.clock import FixedClock
 from domain.seed import seed_population
 from domain.seed.population import (
@@ -46,7 +44,6 @@ from domain.seed.population import (
     prepare_generator,
 )
 from domain.seed.rows import GENERATED_TABLES, TABLE_COLUMNS
-from domain.settings import normalize_database_url
 
 FULL_ORGS = 100_000
 QUICK_ORGS = 20_000
@@ -123,21 +120,8 @@ def measure_core_baseline(url: str, orgs: int, seed: int) -> Measurement:
     return Measurement(engine.dialect.name, "baseline", orgs, rows, seconds)
 
 
-@contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
-    url = make_url(normalize_database_url(admin_url))
-    name = f"switchover_bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield url.set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+def postgres_database(admin_url: str) -> AbstractContextManager[str]:
+    return scratch_postgres_database(admin_url, prefix="switchover_bench")
 
 
 def warm_up(directory: str, seed: int) -> None:

@@ -7,53 +7,33 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import uuid
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from db import schema
 from db.engine import make_engine
 from db.models import Base
+from db.scratch import scratch_postgres_database
 from domain.clock import FixedClock
 from domain.context import App
-from domain.settings import Settings, normalize_database_url
+from domain.settings import Settings
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 # In the middle of the pre-registration window, a Tuesday morning in Tokyo.
 DEFAULT_NOW = dt.datetime(2025, 7, 1, 9, 0, tzinfo=TOKYO)
 
 
-def _create_postgres_database(admin_url: str) -> tuple[str, str]:
-    url = make_url(normalize_database_url(admin_url))
-    name = f"switchover_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False), name
-
-
-def _drop_postgres_database(admin_url: str, name: str) -> None:
-    admin = create_engine(normalize_database_url(admin_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     admin_url = os.environ.get("SWITCHOVER_TEST_DATABASE_URL")
     if admin_url and make_url(admin_url).get_backend_name().startswith("postgres"):
-        url, name = _create_postgres_database(admin_url)
-        try:
+        with scratch_postgres_database(admin_url, prefix="switchover_test") as url:
             yield url
-        finally:
-            _drop_postgres_database(admin_url, name)
     else:
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'switchover.db'}"
 
