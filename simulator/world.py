@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import mailbox
 import secrets
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -53,10 +54,8 @@ class Folders:
         out.mkdir(parents=True, exist_ok=True)
         folders = cls(out, out / "bounces", out / "support-mailbox")
         for path in (folders.bounces, folders.support):
+            shutil.rmtree(path, ignore_errors=True)  # a previous run's mail
             mailbox.Maildir(path, create=True)
-            for sub in ("new", "cur"):
-                for old in (path / sub).iterdir():  # a previous run's mail
-                    old.unlink()
         return folders
 
 
