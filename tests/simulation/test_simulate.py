@@ -156,3 +156,40 @@ def test_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     )
     assert refused.exit_code == 2
     assert "already holds organizations" in refused.output
+
+
+def test_the_same_seed_is_the_same_simulation(tmp_path: Path) -> None:
+    def outcome(folder: str, seed: int) -> tuple[object, ...]:
+        options = driver.Options(
+            orgs=15,
+            first_day=dt.date(2025, 6, 14),
+            last_day=dt.date(2025, 7, 20),
+            seed=seed,
+            out=tmp_path / folder,
+            tick_hours=6,
+        )
+        finished = driver.run(options, progress=lambda _line: None)
+        try:
+            with finished.app.sessions() as session:
+                rows = session.execute(
+                    select(
+                        Registration.email, Registration.status, Registration.submitted_at
+                    ).order_by(Registration.id)
+                ).all()
+            return (
+                tuple(sorted(organization_states_of(finished).items())),
+                tuple(rows),
+                finished.sink_accepted,
+                tuple(sorted(finished.sim.browser.requests.items())),
+            )
+        finally:
+            finished.app.close()
+
+    first = outcome("a", 5)
+    assert first == outcome("b", 5)
+    assert first != outcome("c", 6)
+
+
+def organization_states_of(finished: driver.Finished) -> dict[int, str]:
+    with finished.app.sessions() as session:
+        return organization_states(session)
