@@ -42,12 +42,14 @@ from db.engine import make_engine
 from db.models import Organization
 from domain.clock import Calendar, clock_from_settings
 from domain.context import open_app
+from domain.passwords import verify_password
 from domain.seed import DEMO_PASSWORD, SeedError, seed_population
 from domain.settings import Settings, get_settings, load_settings
 
 DEMO_ORGANIZATIONS = 2_000
 HOST = "127.0.0.1"
 START_TIMEOUT = 240.0  # a first Prefect server start migrates its database
+KNOWN_LOGINS_TRIED = 5
 
 
 def demo(
@@ -143,7 +145,10 @@ def _prepare(settings: Settings, *, orgs: int, seed: int) -> list[str]:
             saved = json.loads(credentials.read_text(encoding="utf-8"))
             return [str(login) for login in saved.get("logins", [])]
         except (OSError, ValueError):
-            return []  # seeded by something else: no known password
+            logins = _known_logins(settings)  # seeded by `switchover seed`, or an older demo
+            if logins:
+                _save_logins(credentials, logins)
+            return logins
     app = open_app(settings)
     try:
         typer.echo(f"Seeding {orgs:,} demo organizations (seed {seed})…")
@@ -155,12 +160,32 @@ def _prepare(settings: Settings, *, orgs: int, seed: int) -> list[str]:
     finally:
         app.close()
     logins = [login.login_id for login in summary.demo_logins]
-    credentials.parent.mkdir(parents=True, exist_ok=True)
-    credentials.write_text(json.dumps({"logins": logins}) + "\n", encoding="utf-8")
+    _save_logins(credentials, logins)
     typer.echo(
         f"Seeded {summary.organizations:,} organizations in {summary.elapsed_seconds:.1f} s."
     )
     return logins
+
+
+def _save_logins(path: Path, logins: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"logins": logins}) + "\n", encoding="utf-8")
+
+
+def _known_logins(settings: Settings) -> list[str]:
+    """The first organizations, if they take the demo password (where `switchover seed` puts
+    its known passwords). Argon2 is slow on purpose, so only a handful are tried."""
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                select(Organization.legacy_login_id, Organization.password_hash)
+                .order_by(Organization.id)
+                .limit(KNOWN_LOGINS_TRIED)
+            ).all()
+    finally:
+        engine.dispose()
+    return [login for login, hashed in rows if verify_password(hashed, DEMO_PASSWORD)]
 
 
 def _environment(settings: Settings, ports: Mapping[str, int], password: str) -> dict[str, str]:

@@ -225,3 +225,21 @@ def test_busy_ports_and_bad_dates_are_refused(
     assert f"portal port {port} in use" in result.output
     bad = CliRunner().invoke(cli, ["demo", "--orgs", "3", "--at", "August"])
     assert bad.exit_code == 2 and "--at 'August'" in bad.output
+
+
+def test_a_database_seeded_elsewhere_still_shows_its_demo_log_ins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in os.environ if n.startswith("SWITCHOVER_")]:
+        monkeypatch.delenv(name)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["db", "upgrade"]).exit_code == 0
+    seeded = runner.invoke(cli, ["seed", "--orgs", "7", "--known-passwords", "2"])
+    assert seeded.exit_code == 0, seeded.output
+    first = runner.invoke(cli, ["demo", "--prepare-only"])
+    assert first.exit_code == 0, first.output
+    assert "It already holds 7 organizations; reusing them." in first.output
+    line = next(x for x in first.output.splitlines() if x.startswith("Organization log-ins"))
+    assert len(line.split(": ", 1)[1].split(", ")) == 2  # exactly the two known passwords
+    assert (tmp_path / "var" / "demo" / "logins.json").exists()  # remembered for next time
