@@ -211,3 +211,55 @@ def test_users_keep_an_administrator_and_own_information(
     assert admin.display_name == "Hanako SATO" and admin.locale is Locale.JA
     clock.advance(dt.timedelta(minutes=1))
     assert [row.name for row in users.users(session, org_id)] == ["Hanako SATO"]
+
+
+def test_service_applications_are_made_once_and_roll_back_with_the_caller(
+    app: App, session: Session
+) -> None:
+    from db.models import AuditEvent, Service, ServiceApplication
+    from domain.accounts.hub import ApplicationError, apply_for_service
+
+    admin = pending_person(app, session)
+    admin.status = PersonStatus.ACTIVE
+    service = Service(
+        code="PLAN", name="Plan approval", name_ja="図面承認", requires_preregistration=True
+    )
+    session.add(service)
+    session.commit()
+    org_id = session.scalars(select(Membership.organization_id)).one()
+
+    application = apply_for_service(
+        session,
+        app.clock,
+        actor_id=admin.id,
+        organization_id=org_id,
+        service_id=service.id,
+    )
+    assert application.service_id == service.id
+    # The caller's rollback takes the application and its audit event with it: nothing was
+    # committed behind the caller's back.
+    session.rollback()
+    assert session.scalars(select(ServiceApplication)).all() == []
+    assert (
+        session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "service.application_submitted")
+        ).all()
+        == []
+    )
+
+    apply_for_service(
+        session,
+        app.clock,
+        actor_id=admin.id,
+        organization_id=org_id,
+        service_id=service.id,
+    )
+    session.commit()
+    with pytest.raises(ApplicationError, match="already"):
+        apply_for_service(
+            session,
+            app.clock,
+            actor_id=admin.id,
+            organization_id=org_id,
+            service_id=service.id,
+        )

@@ -12,10 +12,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.enums import Locale, MembershipStatus, PersonStatus, Role
+from db.inserts import insert_ignoring
 from db.models import (
     Membership,
     Organization,
@@ -180,19 +180,20 @@ def apply_for_service(
     clean_note = (note or "").strip()
     if len(clean_note) > MAX_NOTE_LENGTH:
         raise ApplicationError(f"The note is too long (at most {MAX_NOTE_LENGTH} characters).")
-    application = ServiceApplication(
-        organization_id=organization_id,
-        service_id=service_id,
-        applied_by_person_id=actor_id,
-        applied_at=clock.now(),
-        note=clean_note or None,
-    )
-    try:
-        with session.begin_nested():
-            session.add(application)
-            session.flush()
-    except IntegrityError:  # the same application sent twice at once
-        raise ApplicationError("Your organization has already applied for this service.") from None
+    new_id = session.execute(
+        insert_ignoring(session, ServiceApplication, "organization_id", "service_id")
+        .values(
+            organization_id=organization_id,
+            service_id=service_id,
+            applied_by_person_id=actor_id,
+            applied_at=clock.now(),
+            note=clean_note or None,
+        )
+        .returning(ServiceApplication.id)
+    ).scalar_one_or_none()
+    if new_id is None:  # the same application sent twice at once
+        raise ApplicationError("Your organization has already applied for this service.")
+    application = session.get_one(ServiceApplication, new_id)
     audit.record(
         session,
         clock,

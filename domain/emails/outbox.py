@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Insert, Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db.enums import Locale, MessageStatus
+from db.inserts import insert_ignoring
 from db.models import Message
 from domain.clock import Clock, as_utc
 from domain.emails.mime import single_line
@@ -136,15 +136,7 @@ def enqueue_many(
 
 
 def _insert(session: Session) -> Insert:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        pg = postgresql.insert(_TABLE)
-        statement: Insert = pg.on_conflict_do_nothing(index_elements=["idempotency_key"])
-    elif dialect == "sqlite":
-        lite = sqlite.insert(_TABLE)
-        statement = lite.on_conflict_do_nothing(index_elements=["idempotency_key"])
-    else:  # pragma: no cover - settings only accept the two
-        raise OutboxError(f"the outbox does not support the {dialect} dialect")
+    statement = insert_ignoring(session, _TABLE, "idempotency_key")
     # RETURNING reports only the rows actually inserted: that is how we learn which keys are new.
     return statement.returning(_TABLE.c.idempotency_key)
 

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db.enums import (
@@ -37,6 +36,7 @@ from db.enums import (
     Locale,
     MembershipStatus,
 )
+from db.inserts import insert_ignoring
 from db.models import HelpdeskContact, Membership, Message, Person
 from domain import audit, helpdesk
 from domain.addresses import InvalidAddress, parse
@@ -182,16 +182,12 @@ def _received_at(clock: Clock, mail: IncomingMail, delivered_at: dt.datetime | N
 def insert_contact(session: Session, **values: Any) -> HelpdeskContact | None:
     """Insert one contact unless its Message-ID is stored already (then None).
 
-    ON CONFLICT DO NOTHING rather than a savepoint around an INSERT: with SQLite's Python driver
-    a SAVEPOINT opened first in a transaction is the transaction, and releasing it commits —
-    which a dry run must never do.
+    ON CONFLICT DO NOTHING rather than a savepoint (see `db.inserts`): a dry run must never
+    commit.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(HelpdeskContact)
+        insert_ignoring(session, HelpdeskContact, "message_id")
         .values(**values)
-        .on_conflict_do_nothing(index_elements=["message_id"])
         .returning(HelpdeskContact.id)
     )
     new_id = session.execute(statement).scalar_one_or_none()

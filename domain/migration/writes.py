@@ -12,8 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, bindparam, case, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, bindparam, case, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.enums import (
@@ -23,6 +22,7 @@ from db.enums import (
     RegistrationStatus,
     Role,
 )
+from db.inserts import insert_ignoring
 from db.models import Membership, Organization, Person, Registration, VerificationToken
 from domain.clock import Clock
 
@@ -113,12 +113,6 @@ class Persons:
     created: set[int]
     pending: set[int]  # no password yet: they need an activation link
     locale: dict[int, Locale | None]
-
-
-def insert_ignoring(session: Session, table: Table, column: str) -> Insert:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing(index_elements=[column])
-    return sqlite.insert(table).on_conflict_do_nothing(index_elements=[column])
 
 
 def upsert_persons(
