@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from db.dashboard.common import Spread, as_date, local_day, seconds_between, spread
@@ -61,10 +61,15 @@ class ContactFilter:
     search: str = ""
 
 
+# A reply threaded to an earlier contact is part of that request, not a request of its own.
+IS_REQUEST = HelpdeskContact.thread_of_id.is_(None)
+
+
 def per_day(session: Session, tz: ZoneInfo) -> list[DailyContacts]:
     day = local_day(session, HelpdeskContact.received_at, tz).label("day")
     rows = session.execute(
         select(day, HelpdeskContact.channel, HelpdeskContact.category, func.count())
+        .where(IS_REQUEST)
         .group_by(day, HelpdeskContact.channel, HelpdeskContact.category)
         .order_by(day)
     ).all()
@@ -85,7 +90,7 @@ def backlog(session: Session, now: dt.datetime) -> Backlog:
         if younger_than is not None
     ]
     bucket = case(*whens, else_=literal(AGE_BUCKETS[-1][0])).label("bucket")
-    is_open = HelpdeskContact.status.in_(OPEN_STATUSES)
+    is_open = and_(HelpdeskContact.status.in_(OPEN_STATUSES), IS_REQUEST)
     by_age: dict[str, int] = dict(
         session.execute(select(bucket, func.count()).where(is_open).group_by(bucket)).all()
     )
@@ -110,13 +115,13 @@ def response_times(session: Session) -> ResponseTimes:
         first_response=spread(
             session,
             select(seconds_between(session, received, HelpdeskContact.first_response_at)).where(
-                HelpdeskContact.first_response_at.is_not(None)
+                HelpdeskContact.first_response_at.is_not(None), IS_REQUEST
             ),
         ),
         resolution=spread(
             session,
             select(seconds_between(session, received, HelpdeskContact.resolved_at)).where(
-                HelpdeskContact.resolved_at.is_not(None)
+                HelpdeskContact.resolved_at.is_not(None), IS_REQUEST
             ),
         ),
     )

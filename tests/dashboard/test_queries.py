@@ -254,3 +254,29 @@ def test_helpdesk(session: Session, world: World, app: App) -> None:
     )
     assert total == len(rows) == 6
     assert helpdesk.contact_detail(session, 10**9) is None
+
+
+def test_helpdesk_replies_belong_to_their_request(session: Session, world: World, app: App) -> None:
+    from db.enums import HelpdeskChannel, HelpdeskStatus
+    from db.models import HelpdeskContact
+
+    before_total = helpdesk.backlog(session, app.clock.now()).total
+    before_days = sum(d.contacts for d in helpdesk.per_day(session, TOKYO))
+    root = session.scalars(
+        select(HelpdeskContact).where(HelpdeskContact.status == HelpdeskStatus.NEW)
+    ).first()
+    assert root is not None
+    session.add(
+        HelpdeskContact(
+            channel=HelpdeskChannel.MAILBOX,
+            received_at=app.clock.now(),
+            sender_email=root.sender_email,
+            body="Re: any news?",
+            status=HelpdeskStatus.NEW,
+            thread_of_id=root.id,
+        )
+    )
+    session.flush()
+    assert helpdesk.backlog(session, app.clock.now()).total == before_total
+    assert sum(d.contacts for d in helpdesk.per_day(session, TOKYO)) == before_days
+    session.rollback()
