@@ -2,13 +2,16 @@
 
 A full render costs over a millisecond, and a migration sends hundreds of thousands. Most people
 belong to one organization, so their email differs from the next person's in four plain values:
-name, address, link, and the organization's name. A `domain.stencil.Stencil` per (language, role,
-expiry) fills the first three. The organization's name sits inside the ``memberships`` list,
-where a stencil has no placeholder, so the stencil is built with a marker word there, and the
-marker is replaced afterwards — escaped as Jinja escapes it in the HTML, and only where the text
-line that holds it needs no re-wrapping (English plain text is wrapped at 76 columns). The first
-email of every stencil is compared with `render_email`; on any difference the fast path turns
-itself off. People with several organizations get the full render.
+name, address, link and the organization's name. For each (language, role, expiry) the template
+is rendered once with a marker word in place of each value, and cut at the markers; an email is
+then the pieces joined with the values — escaped as Jinja escapes them in the HTML. (The project's
+`domain.stencil` has no placeholder inside a list such as ``memberships``, hence this layout.)
+
+English plain text is wrapped at 76 columns, so a line that holds a value is only filled in when
+it stays within 76 columns (or is one unbreakable word, like the link); otherwise, and for values
+with line breaks, control characters or doubled spaces, the email is rendered in full. The first
+email of every layout is compared with `render_email`; on any difference the layout turns itself
+off. People with several organizations get the full render.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from markupsafe import escape
@@ -25,14 +28,19 @@ from db.enums import Locale, Role
 from domain.emails.render import TEXT_WIDTH, render_email
 from domain.emails.rendered import RenderedEmail
 from domain.settings import Settings
-from domain.stencil import Stencil
 
 log = logging.getLogger(__name__)
 
 TEMPLATE = "migration_activation"
-_MARKER = "QzOrganizationNameQz"  # plain letters: nothing escapes, wraps or styles it differently
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ue000-\uf8ff]")
-_VARIABLE = ("person_name", "email", "activation_url")
+# Plain letters: nothing escapes, wraps or styles them differently from the values they stand for.
+_MARKERS = {
+    "QzPersonNameQz": "name",
+    "QzEmailAddressQz": "email",
+    "QzActivationUrlQz": "url",
+    "QzOrganizationNameQz": "organization",
+}
+_SPLIT = re.compile("(" + "|".join(_MARKERS) + ")")
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ue000-\uf8ff]|Qz\w*Qz")
 
 
 @dataclass(frozen=True)
@@ -41,7 +49,17 @@ class Membership:
     role: Role
 
 
-class _OneOrganization:
+def _cut(text: str) -> list[str]:
+    """Static text and value names, alternating (static first and last)."""
+    parts = _SPLIT.split(text)
+    return [part if index % 2 == 0 else _MARKERS[part] for index, part in enumerate(parts)]
+
+
+def _join(parts: list[str], values: Mapping[str, str]) -> str:
+    return "".join(part if index % 2 == 0 else values[part] for index, part in enumerate(parts))
+
+
+class _Layout:
     """Emails of people with one membership of `role`, in `locale`, expiring at `expires_at`."""
 
     def __init__(
@@ -51,22 +69,42 @@ class _OneOrganization:
         self.role = role
         self.expires_at = expires_at
         self.settings = settings
-        fixed = {
-            "expires_at": expires_at,
-            "memberships": [{"organization_name": _MARKER, "role": role.value}],
-        }
-        self.stencil = Stencil(TEMPLATE, locale, fixed, _VARIABLE, settings)
-        self.enabled = self.stencil.enabled
         self.verified = False
+        marked = full_render(
+            settings,
+            locale,
+            "QzPersonNameQz",
+            "QzEmailAddressQz",
+            "QzActivationUrlQz",
+            expires_at,
+            [Membership("QzOrganizationNameQz", role)],
+        )
+        self.subject = marked.subject
+        self.html = _cut(marked.html)
+        self.lines = [_cut(line) for line in marked.text.split("\n")]
+        marker_lines = [line for line in marked.text.split("\n") if _SPLIT.search(line)]
+        self.enabled = not _SPLIT.search(marked.subject) and not (
+            locale is Locale.EN and any(len(line) > TEXT_WIDTH for line in marker_lines)
+        )
 
     def render(self, name: str, email: str, url: str, organization: str) -> RenderedEmail | None:
         """The email, or None where only a full render gets it right."""
-        if not self.enabled or not _fits(organization):
+        if not self.enabled or not all(_fits(v) for v in (name, email, url, organization)):
             return None
-        marked = self.stencil.render({"person_name": name, "email": email, "activation_url": url})
-        filled = _replace(marked, organization, self.locale)
-        if filled is None:
-            return None
+        values = {"name": name, "email": email, "url": url, "organization": organization}
+        lines = []
+        for parts in self.lines:
+            if len(parts) == 1:
+                lines.append(parts[0])
+                continue
+            line = _join(parts, values)
+            if self.locale is Locale.EN and len(line) > TEXT_WIDTH and " " in line.strip():
+                return None  # render_email would wrap this line
+            lines.append(line)
+        escaped = {key: str(escape(value)) for key, value in values.items()}
+        filled = RenderedEmail(
+            subject=self.subject, text="\n".join(lines), html=_join(self.html, escaped)
+        )
         if not self.verified:
             expected = full_render(
                 self.settings,
@@ -87,27 +125,6 @@ class _OneOrganization:
 
 def _fits(value: str) -> bool:
     return bool(value) and value == " ".join(value.split()) and not _UNSAFE.search(value)
-
-
-def _replace(email: RenderedEmail, organization: str, locale: Locale) -> RenderedEmail | None:
-    text = email.text
-    at = text.find(_MARKER)
-    if at < 0 or text.find(_MARKER, at + 1) >= 0 or _MARKER in email.subject:
-        return None
-    if locale is Locale.EN:
-        start = text.rfind("\n", 0, at) + 1
-        end = text.find("\n", at)
-        length = (len(text) if end < 0 else end) - start - len(_MARKER) + len(organization)
-        if length > TEXT_WIDTH:
-            return None  # render_email would wrap this line
-    html = email.html
-    if html.count(_MARKER) != 1:
-        return None
-    return RenderedEmail(
-        subject=email.subject,
-        text=text.replace(_MARKER, organization),
-        html=html.replace(_MARKER, str(escape(organization))),
-    )
 
 
 def full_render(
@@ -137,11 +154,11 @@ def full_render(
 
 
 class ActivationRenderer:
-    """Shared by every batch of a run: stencils are built once per language, role and expiry."""
+    """Shared by every batch of a run: layouts are made once per language, role and expiry."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._stencils: dict[tuple[Locale, Role, dt.datetime], _OneOrganization] = {}
+        self._layouts: dict[tuple[Locale, Role, dt.datetime], _Layout] = {}
         self.fast = 0
         self.slow = 0
 
@@ -156,14 +173,14 @@ class ActivationRenderer:
     ) -> RenderedEmail:
         if len(memberships) == 1:
             key = (locale, memberships[0].role, expires_at)
-            stencil = self._stencils.get(key)
-            if stencil is None:
-                # One expiry per batch: drop stencils of earlier batches so the cache stays small.
-                if len(self._stencils) > 24:
-                    self._stencils.clear()
-                stencil = _OneOrganization(locale, memberships[0].role, expires_at, self.settings)
-                self._stencils[key] = stencil
-            found = stencil.render(name, email, url, memberships[0].organization_name)
+            layout = self._layouts.get(key)
+            if layout is None:
+                # One expiry per batch: drop layouts of earlier batches so the cache stays small.
+                if len(self._layouts) > 24:
+                    self._layouts.clear()
+                layout = _Layout(locale, memberships[0].role, expires_at, self.settings)
+                self._layouts[key] = layout
+            found = layout.render(name, email, url, memberships[0].organization_name)
             if found is not None:
                 self.fast += 1
                 return found

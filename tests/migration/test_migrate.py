@@ -33,7 +33,10 @@ from db.models import (
 )
 from domain.clock import FixedClock
 from domain.context import App
+from domain.emails.recipients import check_recipient
 from domain.migration import batch, waves, writes
+from domain.migration.activation_mail import ActivationRenderer, full_render
+from domain.migration.activation_mail import Membership as MailMembership
 from domain.migration.invariants import Check
 from domain.migration.plan import PlanRequest, plan_waves
 from tests import factories
@@ -308,3 +311,42 @@ def test_a_failure_in_batch_k_is_isolated_then_resumed_without_duplicates(
     assert count(session, Registration, Registration.status == RegistrationStatus.MIGRATED) == 18
     again = run_wave(app, wave.id, batch_size=3)
     assert again.items == 0
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "taro@aoshio.example",
+        "a.b-c+d@x.co.jp",
+        "b@aoshio..example",
+        ".a@x.com",
+        "a..b@x.com",
+        "a@-x.com",
+        "a@x",
+        "ü@x.com",
+        "a b@x.com",
+        "x" * 65 + "@x.com",
+        "a@x.com.",
+        "a@" + "b" * 64 + ".com",
+    ],
+)
+def test_the_fast_address_check_accepts_only_what_the_outbox_accepts(address: str) -> None:
+    if batch.plainly_deliverable(address):
+        assert check_recipient(address) == address
+
+
+def test_bulk_activation_emails_are_the_full_render(app: App) -> None:
+    renderer = ActivationRenderer(app.settings)
+    expires = dt.datetime(2025, 10, 5, tzinfo=dt.UTC)
+    url = "http://127.0.0.1:8000/activate/" + "a" * 43
+    cases = [
+        (Locale.EN, "Taro Yamada", "Aoshio & Sons <Tokyo>", Role.ADMINISTRATOR),
+        (Locale.JA, "山田 太郎", "青潮海運株式会社", Role.VISITOR),
+        (Locale.EN, "Ann Lee", "A Very Long Organization Name " * 3, Role.NORMAL),  # wrapped
+        (Locale.EN, "Bob  Doubled", "Plain Org", Role.NORMAL),  # doubled space
+    ]
+    for locale, name, org, role in cases:
+        line = [MailMembership(org, role)]
+        got = renderer.render(locale, name, "p@x.example", url, expires, line)
+        assert got == full_render(app.settings, locale, name, "p@x.example", url, expires, line)
+    assert (renderer.fast, renderer.slow) == (2, 2)
