@@ -110,7 +110,7 @@ def _same_site(request: Request, context: AppContext) -> None:
 def activate_form(request: Request, token: str, context: AppContext) -> Response:
     with context.unit_of_work() as session:
         view = activation.inspect(session, context.clock, token)
-    return _activation_page(request, context, view, [])
+    return _link_page(request, context, "account/activate.html", view, [])
 
 
 @router.post("/activate/{token}", name="activate_submit")
@@ -141,20 +141,29 @@ def activate_submit(
     errors = password_errors(
         translator(request), result.verdict, context.settings.password_min_length
     )
-    return _activation_page(request, context, result.view, errors, status=422 if errors else None)
+    return _link_page(
+        request,
+        context,
+        "account/activate.html",
+        result.view,
+        errors,
+        status=422 if errors else None,
+    )
 
 
-def _activation_page(
+def _link_page(
     request: Request,
     context: AppContext,
-    view: activation.ActivationView,
+    template: str,
+    view: activation.ActivationView | invitations.InvitationView,
     errors: list[str],
     *,
     status: int | None = None,
 ) -> Response:
+    """The page behind an emailed single-use link (activation or invitation): set a password."""
     return render(
         request,
-        "account/activate.html",
+        template,
         {
             "view": view,
             "state": view.state.value,
@@ -170,7 +179,7 @@ def _activation_page(
 def invitation_form(request: Request, token: str, context: AppContext) -> Response:
     with context.unit_of_work() as session:
         view = invitations.inspect(session, context.clock, token)
-    return _invitation_page(request, context, view, [])
+    return _link_page(request, context, "account/invitation.html", view, [])
 
 
 @router.post("/invitation/{token}", name="invitation_submit")
@@ -213,26 +222,11 @@ def invitation_submit(
     errors = password_errors(
         translator(request), result.verdict, context.settings.password_min_length
     )
-    return _invitation_page(request, context, result.view, errors, status=422 if errors else None)
-
-
-def _invitation_page(
-    request: Request,
-    context: AppContext,
-    view: invitations.InvitationView,
-    errors: list[str],
-    *,
-    status: int | None = None,
-) -> Response:
-    return render(
+    return _link_page(
         request,
+        context,
         "account/invitation.html",
-        {
-            "view": view,
-            "state": view.state.value,
-            "errors": errors,
-            "min_length": context.settings.password_min_length,
-            "token_path": request.url.path,
-        },
-        status_code=status or _LINK_STATUS[view.state.value],
+        result.view,
+        errors,
+        status=422 if errors else None,
     )
