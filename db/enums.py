@@ -42,6 +42,7 @@ class RegistrationSource(StrEnum):
 class TokenPurpose(StrEnum):
     VERIFY_EMAIL = "verify_email"
     ACTIVATE_ACCOUNT = "activate_account"
+    RESET_PASSWORD = "reset_password"
 
 
 class ContactKind(StrEnum):

@@ -315,7 +315,7 @@ class VerificationToken(Base):
     __table_args__ = (
         CheckConstraint(
             "(purpose = 'verify_email' AND registration_id IS NOT NULL)"
-            " OR (purpose = 'activate_account' AND person_id IS NOT NULL)",
+            " OR (purpose IN ('activate_account', 'reset_password') AND person_id IS NOT NULL)",
             name="target_matches_purpose",
         ),
         Index("ix_verification_tokens_registration_id", "registration_id"),

@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     # --- tokens ---
     verification_token_ttl_hours: Annotated[int, Field(gt=0, le=24 * 90)] = 24 * 14
     activation_token_ttl_hours: Annotated[int, Field(gt=0, le=24 * 90)] = 24 * 7
+    # A password-reset link is a key to the account: it lives for hours, not days.
+    password_reset_token_ttl_hours: Annotated[int, Field(gt=0, le=24)] = 2
     unverified_nudge_after_days: Annotated[int, Field(gt=0)] = 5
 
     # --- mail ---
