@@ -42,7 +42,7 @@ class RegistrationSource(StrEnum):
 class TokenPurpose(StrEnum):
     VERIFY_EMAIL = "verify_email"
     ACTIVATE_ACCOUNT = "activate_account"
-    RESET_PASSWORD = "reset_password"
+    RESET_PASSWORD = "reset_password"  # noqa: S105 (a token purpose, not a password)
 
 
 class ContactKind(StrEnum):
