@@ -126,7 +126,9 @@ def test_two_transactions_racing_for_one_key_queue_it_once(app: App, clock: Fixe
         assert session.scalars(select(Message.to_address)).all() == ["taro@owner.example"]
 
 
-def test_enqueue_many_uses_one_statement_per_thousand_rows(app: App, clock: FixedClock) -> None:
+def test_enqueue_many_batches_its_rows(app: App, clock: FixedClock) -> None:
+    """SQLite: one multi-row INSERT per thousand rows; PostgreSQL: one pipelined executemany
+    on the driver's cursor (below SQLAlchemy, so the spy sees no INSERT there)."""
     with app.unit_of_work() as session:
         put(session, clock, key="campaign:17")  # already queued before the campaign
     items = [
@@ -157,7 +159,7 @@ def test_enqueue_many_uses_one_statement_per_thousand_rows(app: App, clock: Fixe
 
     assert (result.total, result.created, result.existing) == (2500, 2499, 1)
     assert "campaign:17" not in result.created_keys
-    assert len(inserts) == 3
+    assert len(inserts) == (0 if app.engine.dialect.name == "postgresql" else 3)
     with app.sessions() as session:
         assert count(session) == 2500
         assert (

@@ -16,3 +16,20 @@ def test_empty_database_is_refused_with_the_fix(tmp_path: pytest.TempPathFactory
     with pytest.raises(schema.SchemaError, match="switchover db upgrade"):
         schema.require_current(engine)
     engine.dispose()
+
+
+def test_message_bodies_are_compressed_with_lz4_on_postgresql(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("column compression is PostgreSQL's")
+    with engine.connect() as connection:
+        if not connection.exec_driver_sql(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+        ).scalar():
+            pytest.skip("this PostgreSQL server was built without lz4")
+        methods = dict(
+            connection.exec_driver_sql(
+                "SELECT attname, attcompression FROM pg_attribute "
+                "WHERE attrelid = 'messages'::regclass AND attname IN ('body_text', 'body_html')"
+            ).all()
+        )
+    assert methods == {"body_text": "l", "body_html": "l"}

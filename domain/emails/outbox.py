@@ -14,11 +14,12 @@ The rendered subject and bodies are stored, so what was sent is what the row sho
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table
+from sqlalchemy import Insert, Table, bindparam
 from sqlalchemy.orm import Session
 
 from db.enums import Locale, MessageStatus
@@ -129,9 +130,12 @@ def enqueue_many(
             rows[item.key] = _row(item, now)
     if not rows:
         return BulkEnqueueResult(created_keys=frozenset(), total=0)
-    # Executed with a list of rows, SQLAlchemy's "insertmanyvalues" sends one multi-row INSERT per
-    # thousand rows (within both databases' parameter limits) from one cached compilation.
-    created = session.execute(_insert(session), list(rows.values())).scalars().all()
+    if session.get_bind().dialect.name == "postgresql":
+        created = _insert_pipelined(session, list(rows.values()))
+    else:
+        # Executed with a list of rows, SQLAlchemy's "insertmanyvalues" sends one multi-row
+        # INSERT per page of rows from one cached compilation.
+        created = session.execute(_insert(session), list(rows.values())).scalars().all()
     return BulkEnqueueResult(created_keys=frozenset(created), total=len(rows))
 
 
@@ -139,6 +143,35 @@ def _insert(session: Session) -> Insert:
     statement = insert_ignoring(session, _TABLE, "idempotency_key")
     # RETURNING reports only the rows actually inserted: that is how we learn which keys are new.
     return statement.returning(_TABLE.c.idempotency_key)
+
+
+def _insert_pipelined(session: Session, rows: list[dict[str, Any]]) -> Sequence[str]:
+    """The rows through psycopg's pipelined executemany, in the session's transaction.
+
+    A message row is ~7 KB. As multi-row INSERTs (SQLAlchemy's insertmanyvalues) psycopg parses
+    each page's parameters anew and waits for every page's answer; one prepared single-row
+    INSERT streamed in pipeline mode keeps the server busy instead: measured about twice as
+    fast on 20,000 reminder rows. RETURNING per row still says which keys were new (an empty
+    result: the key was already queued).
+    """
+    connection = session.connection()
+    statement = _insert(session).values({column: bindparam(column) for column in rows[0]})
+    sql = str(statement.compile(dialect=connection.dialect))
+    params = [{column: _plain(value) for column, value in row.items()} for row in rows]
+    created: list[str] = []
+    with connection.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.executemany(sql, params, returning=True)
+        while True:
+            created.extend(key for (key,) in cursor.fetchall())
+            if not cursor.nextset():
+                break
+    return created
+
+
+def _plain(value: Any) -> Any:
+    """What psycopg should get, SQLAlchemy's type processing being bypassed: enum members as
+    their values (psycopg would send their names); datetimes are aware UTC already."""
+    return value.value if isinstance(value, Enum) else value
 
 
 def _row(item: OutboxItem, now: dt.datetime) -> dict[str, Any]:
