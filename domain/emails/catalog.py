@@ -187,6 +187,34 @@ _SPECS = (
         sample=samples.migration_activation,
     ),
     TemplateSpec(
+        name="activation_resent",
+        description="A person without a password asked for a new link on the log-in page: "
+        "set your password (single-use link; earlier links no longer work).",
+        required={
+            "person_name": _PERSON,
+            "email": _EMAIL,
+            "activation_url": "the new single-use link to set the password",
+            "expires_at": _EXPIRES,
+            "memberships": "list of mappings with organization_name and role, one per "
+            "organization the person belongs to (may be empty)",
+        },
+        links=("activation_url", "portal_url"),
+        sample=samples.activation_resent,
+    ),
+    TemplateSpec(
+        name="password_reset",
+        description="A person with a password asked to reset it on the log-in page: choose a "
+        "new password (single-use, short-lived link); ignore the email if you did not ask.",
+        required={
+            "person_name": _PERSON,
+            "email": _EMAIL,
+            "reset_url": "the single-use link to choose a new password",
+            "expires_at": _EXPIRES,
+        },
+        links=("reset_url",),
+        sample=samples.password_reset,
+    ),
+    TemplateSpec(
         name="helpdesk_acknowledgement",
         description="Acknowledges a helpdesk request: reference number, category, a copy of "
         "the message, expected response time.",

@@ -95,6 +95,24 @@ def migration_activation(locale: Locale, settings: Settings) -> dict[str, Any]:
     }
 
 
+def activation_resent(locale: Locale, settings: Settings) -> dict[str, Any]:
+    return migration_activation(locale, settings) | {
+        "activation_url": settings.public_url("activate/sample-Pn5rT2wYe8UiO4aSd6fGh1"),
+        "expires_at": _at(2025, 10, 9, 14, 30),
+        "memberships": migration_activation(locale, settings)["memberships"][:1],
+    }
+
+
+def password_reset(locale: Locale, settings: Settings) -> dict[str, Any]:
+    name, email = _PEOPLE[locale]
+    return {
+        "person_name": name,
+        "email": email,
+        "reset_url": settings.public_url("reset-password/sample-Vb3nM7qWe1RtY5uIo9pAs2"),
+        "expires_at": _at(2025, 10, 9, 16, 30),
+    }
+
+
 _HELPDESK_MESSAGES = {
     Locale.EN: (
         "Verification link has expired",
