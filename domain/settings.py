@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     activation_token_ttl_hours: Annotated[int, Field(gt=0, le=24 * 90)] = 24 * 7
     # A password-reset link is a key to the account: it lives for hours, not days.
     password_reset_token_ttl_hours: Annotated[int, Field(gt=0, le=24)] = 2
+    account_recovery_min_seconds: Annotated[float, Field(ge=0, le=5)] = Field(
+        default=0.25,
+        description="Every answer of the portal's 'forgot your password' form takes at least "
+        "this long, so its timing does not tell whether the address has an account.",
+    )
     unverified_nudge_after_days: Annotated[int, Field(gt=0)] = 5
 
     # --- mail ---
