@@ -46,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")
 
 import streamlit as st
+import streamlit.logger
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from streamlit.testing.v1 import AppTest
@@ -345,6 +346,7 @@ def main() -> int:
     orgs, volumes = int(FULL_ORGS * factor), FULL.scaled(factor)
     pages = tuple(p for p in PAGES if p in args.pages)
     sql = StatementTimes() if args.sql else None
+    streamlit.logger.set_log_level("error")
     results: list[Result] = []
     try:
         if not args.skip_sqlite:

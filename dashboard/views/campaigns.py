@@ -23,7 +23,7 @@ def delivery_chart(deliveries: list[Delivery]) -> None:
         for d in deliveries
         for status in STATUSES
     ]
-    st.altair_chart(
+    widgets.chart(
         charts.stacked_counts(
             rows,
             x="step",
@@ -32,9 +32,7 @@ def delivery_chart(deliveries: list[Delivery]) -> None:
             series_order=STATUSES,
             colors=[theme.DELIVERY_COLORS[s] for s in STATUSES],
             value_title="Messages",
-        ),
-        theme=None,
-        width="stretch",
+        )
     )
 
 

@@ -82,7 +82,7 @@ def charts_section() -> None:
                 for (day, value), n in totals.items()
             ]
             with tab:
-                st.altair_chart(
+                widgets.chart(
                     charts.stacked_counts(
                         rows,
                         x="day",
@@ -92,14 +92,12 @@ def charts_section() -> None:
                         colors=theme.SERIES[: len(order)],
                         value_title="Contacts",
                         temporal=True,
-                    ),
-                    theme=None,
-                    width="stretch",
+                    )
                 )
     with right:
         st.subheader("Open backlog by age")
         rows = [{"age": label, "status": "open", "count": n} for label, n in backlog.by_age]
-        st.altair_chart(
+        widgets.chart(
             charts.stacked_counts(
                 rows,
                 x="age",
@@ -108,9 +106,7 @@ def charts_section() -> None:
                 series_order=["open"],
                 colors=[theme.PRIMARY],
                 value_title="Contacts",
-            ),
-            theme=None,
-            width="stretch",
+            )
         )
         st.caption(f"Age since received; buckets {', '.join(b for b, _ in AGE_BUCKETS)}.")
 

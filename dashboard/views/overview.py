@@ -94,20 +94,18 @@ def pace(total: Funnel) -> None:
     left, right = st.columns(2)
     with left:
         st.caption("Organizations registered so far, against the pace that reaches all of them")
-        st.altair_chart(
+        widgets.chart(
             charts.trajectory(
                 daily,
                 opens_on=calendar.opens_on,
                 closes_on=calendar.closes_on,
                 goal=total.organizations,
                 today=today,
-            ),
-            theme=None,
-            width="stretch",
+            )
         )
     with right:
         st.caption("Registrations submitted per day (dashed: organizations needed per day)")
-        st.altair_chart(charts.per_day(daily, needed), theme=None, width="stretch")
+        widgets.chart(charts.per_day(daily, needed))
 
 
 def breakdown_table(groups: tuple[Funnel, ...], name: str, *, services: bool = False) -> None:
@@ -144,24 +142,18 @@ def breakdowns() -> None:
     with by_service:
         if overview.by_service:
             st.caption("Services on the pre-registration list first.")
-            st.altair_chart(
-                charts.stage_mix(overview.by_service, "Subscribed organizations"),
-                theme=None,
-                width="stretch",
-            )
+            widgets.chart(charts.stage_mix(overview.by_service, "Subscribed organizations"))
             breakdown_table(overview.by_service, "Service", services=True)
         else:
             widgets.nothing_yet("No service subscriptions on file yet.")
     with by_country:
         top = overview.by_country[:TOP_COUNTRIES]
-        st.altair_chart(charts.stage_mix(top, "Organizations"), theme=None, width="stretch")
+        widgets.chart(charts.stage_mix(top, "Organizations"))
         if len(overview.by_country) > TOP_COUNTRIES:
             st.caption(f"Chart: the {TOP_COUNTRIES} largest countries; the table has all.")
         breakdown_table(overview.by_country, "Country")
     with by_locale:
-        st.altair_chart(
-            charts.stage_mix(overview.by_locale, "Organizations"), theme=None, width="stretch"
-        )
+        widgets.chart(charts.stage_mix(overview.by_locale, "Organizations"))
         breakdown_table(overview.by_locale, "Locale")
 
 
@@ -174,6 +166,6 @@ if total.organizations == 0:
     )
 else:
     st.subheader("Funnel")
-    st.altair_chart(charts.funnel(total), theme=None, width="stretch")
+    widgets.chart(charts.funnel(total))
     pace(total)
     breakdowns()
