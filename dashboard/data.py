@@ -71,15 +71,10 @@ def organization_by_login(login_id: str) -> int | None:
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def campaign_steps() -> list[campaigns.StepOutcome]:
+def campaign_mail() -> campaigns.CampaignMail:
+    """Campaign steps and other email: one read of the outbox's delivery counts for both."""
     with runtime.reading() as session:
-        return campaigns.campaign_steps(session)
-
-
-@st.cache_data(ttl=TTL, show_spinner=False)
-def transactional_mail() -> list[campaigns.Delivery]:
-    with runtime.reading() as session:
-        return campaigns.transactional(session)
+        return campaigns.campaign_mail(session)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

@@ -37,7 +37,7 @@ def delivery_chart(deliveries: list[Delivery]) -> None:
 
 
 def steps() -> None:
-    outcomes = data.campaign_steps()
+    outcomes = data.campaign_mail().steps
     st.subheader("Campaign steps")
     if not outcomes:
         widgets.nothing_yet(
@@ -79,7 +79,7 @@ def steps() -> None:
 
 
 def transactional() -> None:
-    deliveries = data.transactional_mail()
+    deliveries = data.campaign_mail().other
     st.subheader("Other email")
     if not deliveries:
         widgets.nothing_yet("No verification, confirmation or helpdesk email has been queued yet.")

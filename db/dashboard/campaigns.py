@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import String, exists, func, literal, literal_column, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from db.dashboard.common import as_instant
@@ -51,52 +50,93 @@ class StepOutcome:
         return self.organizations_after / reached if reached else 0.0
 
 
-def _status_counts() -> list[Any]:
-    def count(*statuses: MessageStatus) -> Any:
-        return func.coalesce(func.sum(case((Message.status.in_(statuses), 1), else_=0)), 0)
+_STATUS_FIELDS = {
+    MessageStatus.QUEUED: "queued",
+    MessageStatus.SENDING: "queued",  # a sender is working on it: still waiting to go out
+    MessageStatus.SENT: "sent",
+    MessageStatus.FAILED: "failed",
+    MessageStatus.BOUNCED: "bounced",
+}
 
-    return [
-        count(MessageStatus.QUEUED, MessageStatus.SENDING),
-        count(MessageStatus.SENT),
-        count(MessageStatus.FAILED),
-        count(MessageStatus.BOUNCED),
-    ]
+
+def _deliveries(session: Session) -> dict[str | None, dict[str, dict[str, int]]]:
+    """{campaign step (None: outside campaigns): {template: {queued, sent, failed, bounced}}}.
+
+    One pass over the index (campaign_step, template, status) in its own order, counting rows
+    only: the cheapest way to read the outbox whole, about what ``count(*)`` costs.
+    """
+    found: dict[str | None, dict[str, dict[str, int]]] = {}
+    rows = session.execute(
+        select(Message.campaign_step, Message.template, Message.status, func.count()).group_by(
+            Message.campaign_step, Message.template, Message.status
+        )
+    )
+    for step, template, status, n in rows:
+        counts = found.setdefault(step, {}).setdefault(
+            str(template), dict.fromkeys(("queued", "sent", "failed", "bounced"), 0)
+        )
+        counts[_STATUS_FIELDS[MessageStatus(status)]] += int(n)
+    return found
+
+
+def _counts(by_template: dict[str, dict[str, int]]) -> dict[str, int]:
+    total = dict.fromkeys(("queued", "sent", "failed", "bounced"), 0)
+    for counts in by_template.values():
+        for field, n in counts.items():
+            total[field] += n
+    return total
 
 
 def campaign_steps(session: Session) -> list[StepOutcome]:
     """Every campaign step in the order it went out, with the registrations that followed.
 
-    One pass over an index of the outbox (step, organization, queued at, status), never over
-    its rows, which carry the rendered bodies; then each step's template, and what followed.
+    Three statements, whatever the number of steps: the delivery counts (shared with
+    `transactional`, one pass over an index of the outbox), each step's audience and start
+    (one pass over the index (step, organization, queued at)), and what followed every step.
+    The outbox rows themselves, which carry the rendered bodies, are never read.
     """
-    rows = session.execute(
+    deliveries = _deliveries(session)
+    return _steps(session, deliveries)
+
+
+def _steps(
+    session: Session, deliveries: dict[str | None, dict[str, dict[str, int]]]
+) -> list[StepOutcome]:
+    # Per (step, organization) first, in the index's order; then per step.
+    reached = (
         select(
-            Message.campaign_step,
-            func.min(Message.created_at),
-            func.count(func.distinct(Message.organization_id)),
-            *_status_counts(),
+            Message.campaign_step.label("step"),
+            Message.organization_id.label("organization_id"),
+            func.min(Message.created_at).label("first_at"),
         )
         .where(Message.campaign_step.is_not(None))
-        .group_by(Message.campaign_step)
+        .group_by(Message.campaign_step, Message.organization_id)
+        .subquery("reached")
+    )
+    audiences = session.execute(
+        select(
+            reached.c.step, func.min(reached.c.first_at), func.count(reached.c.organization_id)
+        ).group_by(reached.c.step)
     ).all()
+    starts = {str(step): as_instant(started) for step, started, _n in audiences}
+    followed = _followed(session, {k: v for k, v in starts.items() if v is not None})
     outcomes = []
-    for step, started, organizations, queued, sent, failed, bounced in rows:
-        template = session.scalar(
-            select(Message.template).where(Message.campaign_step == step).limit(1)
-        )
+    for step, _started, organizations in audiences:
+        by_template = deliveries.get(step, {})
+        counts = _counts(by_template)
+        # A step is sent from one template; should it ever hold several, the most used names it.
+        template = max(by_template, key=lambda t: (sum(by_template[t].values()), t), default="")
         delivery = Delivery(
             key=str(step),
-            template=str(template),
-            queued=int(queued),
-            sent=int(sent),
-            failed=int(failed),
-            bounced=int(bounced),
+            template=template,
+            queued=counts["queued"],
+            sent=counts["sent"],
+            failed=counts["failed"],
+            bounced=counts["bounced"],
             organizations=int(organizations),
-            first_queued_at=as_instant(started),
+            first_queued_at=starts[str(step)],
         )
-        first = delivery.first_queued_at
-        followed = _followed(session, str(step), first) if first else (0, 0)
-        outcomes.append(StepOutcome(delivery, *followed))
+        outcomes.append(StepOutcome(delivery, *followed.get(str(step), (0, 0))))
     never = dt.datetime.max.replace(tzinfo=dt.UTC)
     return sorted(
         outcomes,
@@ -104,44 +144,75 @@ def campaign_steps(session: Session) -> list[StepOutcome]:
     )
 
 
-def _followed(session: Session, step: str, started: dt.datetime) -> tuple[int, int]:
-    """Registrations submitted within FOLLOW_DAYS of the step's start by organizations the step
-    wrote to, and how many organizations those were.
+def _followed(session: Session, starts: dict[str, dt.datetime]) -> dict[str, tuple[int, int]]:
+    """Per step: registrations submitted within FOLLOW_DAYS of the step's start by
+    organizations the step wrote to, and how many organizations those were.
 
+    One statement of one branch per step, each naming its step as a constant: so each branch
+    reads only its step's part of the index (step, organization) and the database joins it to
+    the window's registrations in organization order, instead of hashing the whole outbox.
     A step goes out in one run, so its first message stands for all of its messages; measuring
     from each organization's own message would probe the registrations once per message sent.
     """
-    until = started + dt.timedelta(days=FOLLOW_DAYS)
+    if not starts:
+        return {}
     recipient = aliased(Message)
-    found, organizations = session.execute(
-        select(func.count(), func.count(func.distinct(Registration.organization_id))).where(
+    branches = [
+        select(
+            literal(step, String).label("step"),
+            func.count().label("registrations"),
+            func.count(func.distinct(Registration.organization_id)).label("organizations"),
+        ).where(
             Registration.submitted_at >= started,
-            Registration.submitted_at < until,
+            Registration.submitted_at < started + dt.timedelta(days=FOLLOW_DAYS),
             exists().where(
-                recipient.campaign_step == step,
+                recipient.campaign_step == literal_column(_quoted(step)),
                 recipient.organization_id == Registration.organization_id,
             ),
         )
-    ).one()
-    return int(found), int(organizations)
+        for step, started in starts.items()
+    ]
+    statement = branches[0] if len(branches) == 1 else union_all(*branches)
+    return {
+        str(step): (int(n), int(organizations))
+        for step, n, organizations in session.execute(statement)
+    }
+
+
+def _quoted(value: str) -> str:
+    """A string as an SQL literal (a step name is text the campaign wrote, not user input,
+    but quoted properly all the same)."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 def transactional(session: Session) -> list[Delivery]:
     """Messages outside campaigns (verification links, confirmations...) by template."""
-    rows = session.execute(
-        select(Message.template, *_status_counts())
-        .where(Message.campaign_step.is_(None))
-        .group_by(Message.template)
-    ).all()
-    deliveries = [
+    return _transactional(_deliveries(session))
+
+
+def _transactional(deliveries: dict[str | None, dict[str, dict[str, int]]]) -> list[Delivery]:
+    found = [
         Delivery(
-            key=str(template),
-            template=str(template),
-            queued=int(queued),
-            sent=int(sent),
-            failed=int(failed),
-            bounced=int(bounced),
+            key=template,
+            template=template,
+            queued=counts["queued"],
+            sent=counts["sent"],
+            failed=counts["failed"],
+            bounced=counts["bounced"],
         )
-        for template, queued, sent, failed, bounced in rows
+        for template, counts in deliveries.get(None, {}).items()
     ]
-    return sorted(deliveries, key=lambda d: (-d.total, d.template))
+    return sorted(found, key=lambda d: (-d.total, d.template))
+
+
+@dataclass(frozen=True)
+class CampaignMail:
+    steps: list[StepOutcome]
+    other: list[Delivery]
+
+
+def campaign_mail(session: Session) -> CampaignMail:
+    """The Campaigns page whole: `campaign_steps` and `transactional` from one read of the
+    delivery counts."""
+    deliveries = _deliveries(session)
+    return CampaignMail(_steps(session, deliveries), _transactional(deliveries))

@@ -107,7 +107,7 @@ def test_a_failing_page_shows_a_reference_not_the_error(
     def broken() -> None:
         raise RuntimeError("password=hunter2 at db.internal:5432")
 
-    monkeypatch.setattr(data, "campaign_steps", broken)
+    monkeypatch.setattr(data, "campaign_mail", broken)
     at = open_page("campaigns")
     text_shown = shown(at)
     assert "could not be shown" in text_shown and "reference" in text_shown
