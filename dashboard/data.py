@@ -22,14 +22,14 @@ TTL = 30  # seconds: figures are at most this old; the live panels refresh on th
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def funnel() -> overview.Overview:
+    """The funnel, its breakdowns and registrations per day: read together, they share the
+    pass over the registrations."""
     with runtime.reading() as session:
-        return overview.overview(session)
+        return overview.overview(session, runtime.settings().tz)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
 def registrations_per_day() -> list[overview.DailyRegistrations]:
-    with runtime.reading() as session:
-        return overview.registrations_per_day(session, runtime.settings().tz)
+    return list(funnel().daily)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

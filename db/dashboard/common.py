@@ -120,25 +120,25 @@ def stage_condition(org_id: Any, stage: Stage) -> ColumnElement[bool]:
     return and_(~registered, ~migrated)
 
 
-def registration_flags() -> Subquery:
-    """One row per organization with registrations: registered / verified / ready as 0 or 1.
+def registration_flags(*, first: bool = False) -> Subquery:
+    """One row per organization with registrations: registered / verified / ready as 0 or 1,
+    and with `first` the instant of its first registration (whatever became of it).
 
     One pass over registrations grouped by organization: for whole-population figures this is
     far cheaper than an EXISTS probe per organization.
     """
     confirmed = Registration.status.in_(CONFIRMED)
-    return (
-        select(
-            Registration.organization_id.label("organization_id"),
-            func.max(case((Registration.status.in_(ACTED), 1), else_=0)).label("registered"),
-            func.max(case((confirmed, 1), else_=0)).label("verified"),
-            func.max(
-                case((and_(confirmed, Registration.role == Role.ADMINISTRATOR), 1), else_=0)
-            ).label("ready"),
-        )
-        .group_by(Registration.organization_id)
-        .subquery("registration_flags")
-    )
+    columns = [
+        Registration.organization_id.label("organization_id"),
+        func.max(case((Registration.status.in_(ACTED), 1), else_=0)).label("registered"),
+        func.max(case((confirmed, 1), else_=0)).label("verified"),
+        func.max(
+            case((and_(confirmed, Registration.role == Role.ADMINISTRATOR), 1), else_=0)
+        ).label("ready"),
+    ]
+    if first:
+        columns.append(func.min(Registration.submitted_at).label("first_at"))
+    return select(*columns).group_by(Registration.organization_id).subquery("registration_flags")
 
 
 def migrated_organizations() -> Subquery:
@@ -150,9 +150,10 @@ def migrated_organizations() -> Subquery:
     )
 
 
-def organization_flags() -> AnySelect:
-    """Every organization with its country, locale and 0/1 flags for each funnel stage."""
-    flags = registration_flags()
+def organization_flags(*, first: bool = False) -> AnySelect:
+    """Every organization with its country, locale and 0/1 flags for each funnel stage; with
+    `first`, also when it first registered (NULL if never)."""
+    flags = registration_flags(first=first)
     migrated = migrated_organizations()
     return select(
         Organization.id.label("organization_id"),
@@ -162,6 +163,7 @@ def organization_flags() -> AnySelect:
         func.coalesce(flags.c.verified, 0).label("verified"),
         func.coalesce(flags.c.ready, 0).label("ready"),
         case((migrated.c.organization_id.is_not(None), 1), else_=0).label("migrated"),
+        *([flags.c.first_at] if first else []),
     ).select_from(
         Organization.__table__.outerjoin(
             flags, flags.c.organization_id == Organization.id

@@ -56,15 +56,19 @@ class Overview:
     by_country: tuple[Funnel, ...]  # largest first
     by_locale: tuple[Funnel, ...]
     by_service: tuple[Funnel, ...]  # services that require pre-registration first
+    daily: tuple[DailyRegistrations, ...] = ()  # local days in order
 
 
-def overview(session: Session) -> Overview:
-    """The funnel for everyone, by country, by locale and by service, in one statement.
+def overview(session: Session, tz: ZoneInfo) -> Overview:
+    """The funnel for everyone, by country, by locale and by service, and registrations per
+    local day of `tz`, in two statements.
 
     The per-organization flags are the expensive part (a pass over all registrations); they
-    are computed once, as a materialized common table, and grouped two ways from there.
+    are computed once, as a materialized common table, and grouped three ways from there: by
+    country and locale, by service, and by the day of each organization's first registration.
+    The second statement counts the registrations submitted each day.
     """
-    flags = organization_flags().cte("flags").prefix_with("MATERIALIZED")
+    flags = organization_flags(first=True).cte("flags").prefix_with("MATERIALIZED")
     sums = (
         func.count(),
         func.sum(flags.c.registered),
@@ -89,14 +93,31 @@ def overview(session: Session) -> Overview:
         .join(flags, flags.c.organization_id == ServiceSubscription.organization_id)
         .group_by(ServiceSubscription.service_id)
     )
+    first_day = local_day(session, flags.c.first_at, tz)
+    by_first_day = (
+        select(
+            literal("first").label("kind"),
+            cast(first_day, String).label("first"),
+            literal(None, String).label("second"),
+            func.count(),
+            *(literal(0) for _ in range(4)),
+        )
+        .where(flags.c.first_at.is_not(None))
+        .group_by(first_day)
+    )
     countries: dict[str, list[int]] = {}
     locales: dict[str, list[int]] = {}
     services: dict[int, list[int]] = {}
+    firsts: dict[dt.date, int] = {}
     totals = [0, 0, 0, 0, 0]
-    for kind, first, second, *counts in session.execute(union_all(by_place, by_subscription)):
+    rows: Any = session.execute(union_all(by_place, by_subscription, by_first_day))
+    for kind, first, second, *counts in rows:
         numbers = [int(n or 0) for n in counts]
         if kind == "service":
             services[int(first)] = numbers
+            continue
+        if kind == "first":
+            firsts[as_date(first)] = numbers[0]
             continue
         # A few dozen (country, locale) groups: adding them up here avoids more passes.
         for bucket in (
@@ -125,11 +146,21 @@ def overview(session: Session) -> Overview:
         ),
         key=lambda f: (not f.requires_preregistration, -f.organizations, f.key),
     )
+    day = local_day(session, Registration.submitted_at, tz)
+    submitted = {
+        as_date(d): int(n)
+        for d, n in session.execute(select(day.label("day"), func.count()).group_by(day))
+    }
+    daily = tuple(
+        DailyRegistrations(d, submitted.get(d, 0), firsts.get(d, 0))
+        for d in sorted({*submitted, *firsts})
+    )
     return Overview(
         total=Funnel.of("all", "All organizations", totals),
         by_country=tuple(by_country),
         by_locale=tuple(by_locale),
         by_service=tuple(by_service),
+        daily=daily,
     )
 
 
@@ -138,23 +169,7 @@ _LOCALE_LABELS = {"en": "English", "ja": "Japanese"}
 
 def registrations_per_day(session: Session, tz: ZoneInfo) -> list[DailyRegistrations]:
     """Registrations submitted per local day, with the organizations that registered first."""
-    day = local_day(session, Registration.submitted_at, tz).label("day")
-    submitted: dict[object, int] = dict(
-        session.execute(select(day, func.count()).group_by(day)).all()
-    )
-    first = (
-        select(func.min(Registration.submitted_at).label("first_at"))
-        .group_by(Registration.organization_id)
-        .subquery("first_registrations")
-    )
-    first_day = local_day(session, first.c.first_at, tz).label("day")
-    firsts: dict[object, int] = dict(
-        session.execute(select(first_day, func.count()).group_by(first_day)).all()
-    )
-    days = sorted({as_date(d) for d in (*submitted, *firsts)})
-    by_day = {as_date(d): n for d, n in submitted.items()}
-    first_by_day = {as_date(d): n for d, n in firsts.items()}
-    return [DailyRegistrations(d, by_day.get(d, 0), first_by_day.get(d, 0)) for d in days]
+    return list(overview(session, tz).daily)
 
 
 def organization_count(session: Session) -> int:

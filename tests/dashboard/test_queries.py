@@ -31,7 +31,7 @@ READY_SQL = (
 
 
 def test_the_funnel_matches_sql_counts(session: Session, world: World) -> None:
-    figures = overview.overview(session)
+    figures = overview.overview(session, TOKYO)
     total = figures.total
     assert total.organizations == count(session, "SELECT count(*) FROM organizations") == 40
     assert total.registered == count(
