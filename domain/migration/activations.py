@@ -16,6 +16,7 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from db.enums import Locale, MembershipStatus, Role, TokenPurpose
+from db.expressions import one_of
 from db.models import Membership, Organization, VerificationToken
 from domain.accounts import activation
 from domain.clock import Clock
@@ -65,7 +66,7 @@ def issue_activations(
             pid
             for pid in session.scalars(
                 select(VerificationToken.person_id).where(
-                    VerificationToken.person_id.in_(chunk),
+                    one_of(VerificationToken.person_id, chunk),
                     VerificationToken.purpose == TokenPurpose.ACTIVATE_ACCOUNT,
                     VerificationToken.used_at.is_(None),
                     VerificationToken.revoked_at.is_(None),
@@ -79,9 +80,9 @@ def issue_activations(
             select(Membership.person_id, Organization, Membership.role)
             .join(Organization, Organization.id == Membership.organization_id)
             .where(
-                Membership.person_id.in_(chunk),
+                one_of(Membership.person_id, chunk),
                 Membership.status == MembershipStatus.ACTIVE,
-                Membership.organization_id.not_in(batch_orgs),
+                ~one_of(Membership.organization_id, batch_orgs),
             )
         ):
             others[pid].append((org, role))

@@ -22,6 +22,7 @@ from db.enums import (
     RegistrationStatus,
     Role,
 )
+from db.expressions import one_of
 from db.inserts import insert_ignoring
 from db.models import Membership, Organization, Person, Registration, VerificationToken
 from domain.clock import Clock
@@ -86,7 +87,7 @@ def load_organizations(session: Session, org_ids: Sequence[int]) -> dict[int, Or
                 o.locale,
                 o.legacy_login_enabled,
                 o.legacy_login_expires_at.is_not(None),
-            ).where(o.id.in_(chunk))
+            ).where(one_of(o.id, chunk))
         ):
             found[row[0]] = OrgRow(*row)
     return found
@@ -100,7 +101,7 @@ def load_verified(session: Session, org_ids: Sequence[int]) -> list[RegRow]:
             RegRow(*row)
             for row in session.execute(
                 select(r.id, r.organization_id, r.email, r.name, r.role)
-                .where(r.organization_id.in_(chunk), r.status == RegistrationStatus.VERIFIED)
+                .where(one_of(r.organization_id, chunk), r.status == RegistrationStatus.VERIFIED)
                 .order_by(r.id)
             )
         )
@@ -133,7 +134,7 @@ def upsert_persons(
                 Person.status,
                 Person.password_hash.is_not(None),
                 Person.locale,
-            ).where(Person.email.in_(chunk))
+            ).where(one_of(Person.email, chunk))
         ):
             result.ids[email] = pid
             result.locale[pid] = locale
@@ -167,7 +168,7 @@ def upsert_persons(
                     Person.email,
                     Person.created_at,
                     Person.password_hash.is_not(None),
-                ).where(Person.email.in_(chunk))
+                ).where(one_of(Person.email, chunk))
             ):
                 result.ids[email] = pid
                 result.locale[pid] = None
@@ -179,7 +180,7 @@ def upsert_persons(
         # Back after a rollback: active again if they had set a password, else awaiting it.
         session.execute(
             update(Person)
-            .where(Person.id.in_(disabled), Person.status == PersonStatus.DISABLED)
+            .where(one_of(Person.id, disabled), Person.status == PersonStatus.DISABLED)
             .values(
                 status=case(
                     (Person.password_hash.is_(None), PersonStatus.PENDING_ACTIVATION.value),
@@ -215,7 +216,7 @@ def write_memberships(
                 Membership.organization_id,
                 Membership.status,
                 Membership.role,
-            ).where(Membership.organization_id.in_(chunk))
+            ).where(one_of(Membership.organization_id, chunk))
         ):
             existing[(pid, oid)] = (mid, status, role)
     result = Memberships(
@@ -288,7 +289,9 @@ def mark_registrations(session: Session, ids: Sequence[int], now: dt.datetime) -
     for chunk in chunks(ids):
         result = session.execute(
             update(Registration)
-            .where(Registration.id.in_(chunk), Registration.status == RegistrationStatus.VERIFIED)
+            .where(
+                one_of(Registration.id, chunk), Registration.status == RegistrationStatus.VERIFIED
+            )
             .values(status=RegistrationStatus.MIGRATED, migrated_at=now, status_changed_at=now)
             .execution_options(synchronize_session=False)
         )
@@ -303,7 +306,7 @@ def disable_legacy(session: Session, org_ids: Sequence[int], now: dt.datetime) -
         session.execute(
             update(o)
             .where(
-                o.id.in_(chunk),
+                one_of(o.id, chunk),
                 or_(o.legacy_login_enabled.is_(True), o.legacy_login_expires_at.is_not(None)),
             )
             .values(
