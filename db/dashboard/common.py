@@ -150,9 +150,10 @@ def migrated_organizations() -> Subquery:
     )
 
 
-def organization_flags(*, first: bool = False) -> AnySelect:
+def organization_flags(*, first: bool = False, names: bool = False) -> AnySelect:
     """Every organization with its country, locale and 0/1 flags for each funnel stage; with
-    `first`, also when it first registered (NULL if never)."""
+    `first`, also when it first registered (NULL if never); with `names`, its name and account
+    manager (read in the same pass over the organizations, rather than looked up per row)."""
     flags = registration_flags(first=first)
     migrated = migrated_organizations()
     return select(
@@ -164,6 +165,7 @@ def organization_flags(*, first: bool = False) -> AnySelect:
         func.coalesce(flags.c.ready, 0).label("ready"),
         case((migrated.c.organization_id.is_not(None), 1), else_=0).label("migrated"),
         *([flags.c.first_at] if first else []),
+        *([Organization.name, Organization.account_manager] if names else []),
     ).select_from(
         Organization.__table__.outerjoin(
             flags, flags.c.organization_id == Organization.id

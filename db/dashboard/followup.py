@@ -88,8 +88,8 @@ def _escalation(steps: Sequence[str]) -> Subquery:
     )
 
 
-def _not_ready(steps: Sequence[str]) -> Subquery:
-    flags = organization_flags().subquery("flags")
+def _not_ready(steps: Sequence[str], *, names: bool = False) -> Subquery:
+    flags = organization_flags(names=names).subquery("flags")
     escalation = _escalation(steps)
     segment = case(
         (flags.c.verified == 1, literal(Segment.NO_VERIFIED_ADMIN.value)),
@@ -104,6 +104,7 @@ def _not_ready(steps: Sequence[str]) -> Subquery:
             func.coalesce(escalation.c.level, 0).label("level"),
             func.coalesce(escalation.c.emails, 0).label("emails"),
             escalation.c.last_at,
+            *([flags.c.name, flags.c.account_manager] if names else []),
         )
         .select_from(flags)
         .outerjoin(escalation, escalation.c.organization_id == flags.c.organization_id)
@@ -131,7 +132,7 @@ def call_list(
     limit: int | None = CALL_LIST_PAGE,
 ) -> CallList:
     """Organizations to call, furthest escalated first; `limit=None` gives all (the CSV)."""
-    base = _not_ready(steps)
+    base = _not_ready(steps, names=True)
     conditions: list[ColumnElement[bool]] = []
     if flt.segments:
         conditions.append(base.c.segment.in_([s.value for s in flt.segments]))
@@ -140,12 +141,12 @@ def call_list(
     if flt.countries:
         conditions.append(base.c.country.in_(flt.countries))
     if flt.account_manager:
-        conditions.append(Organization.account_manager == flt.account_manager)
+        conditions.append(base.c.account_manager == flt.account_manager)
     segment_rank = case(
         *((base.c.segment == s.value, literal(i)) for i, s in enumerate(SEGMENT_ORDER)),
         else_=literal(len(SEGMENT_ORDER)),
     )
-    order = (base.c.level.desc(), segment_rank, Organization.name, Organization.id)
+    order = (base.c.level.desc(), segment_rank, base.c.name, base.c.organization_id)
     # First the page (with the count of all matching rows from the same pass), then the
     # contact person for those rows only.
     page = (
@@ -159,7 +160,6 @@ def call_list(
             func.count().over().label("total"),
         )
         .select_from(base)
-        .join(Organization, Organization.id == base.c.organization_id)
         .where(*conditions)
         .order_by(*order)
     )
