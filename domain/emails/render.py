@@ -91,6 +91,8 @@ def base_context(settings: Settings, locale: Locale) -> dict[str, Any]:
         TZ_KEY: settings.tz,
         "portal_name": settings.portal_name,
         "portal_url": settings.public_url("/"),
+        # Where a person asks for a new activation or password link themselves.
+        "recover_url": settings.public_url("/account/recover"),
         "helpdesk_name": settings.helpdesk_name,
         "helpdesk_email": str(settings.helpdesk_email),
         "helpdesk_form_url": str(settings.helpdesk_form_url),
