@@ -127,16 +127,20 @@ def _translator(context: Context) -> Translator:
     return Translator(locale if isinstance(locale, Locale) else DEFAULT)
 
 
+# A page calls ``_()`` a few dozen times; these two run for every call.
 @pass_context
 def _gettext(context: Context, message: str) -> str:
-    return catalog(_translator(context).locale).get(message, message)
+    locale = context.get("locale")
+    if locale is Locale.JA:
+        return catalog(Locale.JA).get(message, message)
+    return message
 
 
 @pass_context
 def _ngettext(context: Context, singular: str, plural: str, count: int) -> str:
-    if _translator(context).locale is Locale.EN:
-        return singular if count == 1 else plural
-    return catalog(_translator(context).locale).get(plural, plural)
+    if context.get("locale") is Locale.JA:
+        return catalog(Locale.JA).get(plural, plural)
+    return singular if count == 1 else plural
 
 
 @pass_context

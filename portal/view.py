@@ -31,6 +31,7 @@ from portal.security import CSRF_FIELD, csrf_token
 
 FLASH_KEY = "flash"
 FLASH_LEVELS = ("success", "info", "warning", "error")
+_ROLE_LABELS = {role.value: texts[0] for role, texts in ROLE_TEXT.items()}
 
 
 def request_locale(request: Request) -> Locale:
@@ -123,31 +124,36 @@ def context_processor(request: Request) -> dict[str, Any]:
         "csrf_field": CSRF_FIELD,
         "csrf_token": lambda: csrf_token(request),
         "flashes": _pop_flashes(request),
-        "role_labels": {role.value: texts[0] for role, texts in ROLE_TEXT.items()},
+        "role_labels": _ROLE_LABELS,
     }
     if context is not None:
         settings = context.settings
+        calendar = context.calendar
         shared |= {
             "tz": settings.tz,
-            "calendar": context.calendar,
-            "phase": context.calendar.phase(context.clock.now()),
+            "calendar": calendar,
+            "phase": calendar.phase(context.clock.now()),
             "helpdesk_name": settings.helpdesk_name,
             "helpdesk_email": str(settings.helpdesk_email),
         }
     return shared
 
 
+# Routes whose parameters take a handful of values (files, languages): their URLs are remembered.
+_FEW_URLS = frozenset({"static", "set_language"})
+
+
 @pass_context
 def url_for(context: Context, name: str, /, **path_params: Any) -> str:
-    """A site-relative URL, remembered for routes without parameters (nav, static files).
+    """A site-relative URL, remembered for routes without parameters (nav) and `_FEW_URLS`.
 
     Starlette's own builds an absolute URL by searching every route, about 0.1 ms a call and a
     page has a dozen; relative URLs also keep working behind a proxy that rewrites the host.
     """
     request: Request = context["request"]
     root = str(request.scope.get("root_path", ""))
-    cacheable = not path_params or name == "static"
-    key = (root, name, tuple(sorted(path_params.items())))
+    cacheable = not path_params or name in _FEW_URLS
+    key = (root, name, tuple(sorted(path_params.items())) if path_params else ())
     cache: dict[tuple[object, ...], str] = request.app.state.url_cache
     if cacheable and key in cache:
         return cache[key]

@@ -12,10 +12,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
-from db.enums import Locale
-from db.models import Organization, Registration
 from domain.context import App
 from domain.verification import LinkState, LinkView, confirm, inspect
 from portal.deps import AppContext, Forbidden, client_address, trusted_origins
@@ -33,27 +30,15 @@ _STATUS = {
 }
 
 
-def _organization_locale(session: Session, view: LinkView) -> Locale | None:
-    """The organization's language: the page speaks it unless the visitor chose another."""
-    if view.registration_id is None:
-        return None
-    registration = session.get(Registration, view.registration_id)  # already loaded: no query
-    if registration is None:
-        return None
-    organization = session.get(Organization, registration.organization_id)
-    return organization.locale if organization is not None else None
-
-
 def _page(
     request: Request,
     context: App,
     view: LinkView,
-    locale: Locale | None,
     *,
     confirmed: bool = False,
 ) -> Response:
-    if locale is not None:
-        request.state.preferred_locale = locale
+    if view.locale is not None:  # the organization's language, unless the visitor chose another
+        request.state.preferred_locale = view.locale
     return render(
         request,
         "verify.html",
@@ -77,8 +62,7 @@ def _page(
 def show_link(request: Request, token: str, context: AppContext) -> Response:
     with context.unit_of_work() as session:
         view = inspect(session, context.clock, token)
-        locale = _organization_locale(session, view)
-    return _page(request, context, view, locale)
+    return _page(request, context, view)
 
 
 @router.post("/verify/{token}", name="confirm_link")
@@ -87,5 +71,4 @@ def confirm_link(request: Request, token: str, context: AppContext) -> Response:
         raise Forbidden("origin")
     with request.app.state.write_gate, context.unit_of_work() as session:
         view = confirm(session, context.clock, token, client=client_address(request))
-        locale = _organization_locale(session, view)
-    return _page(request, context, view, locale, confirmed=view.confirmed_now)
+    return _page(request, context, view, confirmed=view.confirmed_now)
