@@ -11,15 +11,16 @@ guarded by a check that could be forgotten.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, nullcontext
+from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import make_url
 from starlette.middleware.sessions import SessionMiddleware
 
+from db.sqlite_writes import WalCheckpointer, WriteGate
 from domain.context import App, open_app
 from domain.settings import Settings, get_settings
 from portal import errors, hub_errors, view
@@ -52,12 +53,18 @@ def create_app(settings: Settings | None = None, *, context: App | None = None) 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         opened = None
+        checkpointer = None
         if app.state.context is None:
             opened = open_app(settings)
             app.state.context = opened
+            if settings.is_sqlite:
+                checkpointer = WalCheckpointer(opened.engine)
+                checkpointer.start()
         try:
             yield
         finally:
+            if checkpointer is not None:
+                checkpointer.stop()
             if opened is not None:
                 app.state.context = None
                 opened.close()
@@ -74,8 +81,9 @@ def create_app(settings: Settings | None = None, *, context: App | None = None) 
     app.state.context = context
     app.state.url_cache = {}
     # SQLite has one writer at a time, and a writer that finds it taken sleeps and retries (up to
-    # 100 ms a try). Threads of this process queue on a lock instead, and get the database in turn.
-    app.state.write_gate = threading.Lock() if settings.is_sqlite else nullcontext()
+    # 100 ms a try). The portal's writers (threads and worker processes) queue on a lock instead,
+    # and get the database in turn (see db/sqlite_writes.py).
+    app.state.write_gate = _write_gate(settings)
     app.state.templates = make_templates(settings)
     view.install(app.state.templates)
     app.state.content = ContentStore(settings)
@@ -99,3 +107,12 @@ def create_app(settings: Settings | None = None, *, context: App | None = None) 
     if settings.demo_mode:
         app.include_router(mailbox.router)
     return app
+
+
+def _write_gate(settings: Settings) -> AbstractContextManager[object]:
+    if not settings.is_sqlite:
+        return nullcontext()
+    database = make_url(settings.database_url).database
+    if not database or database == ":memory:" or database.startswith("file::memory:"):
+        return WriteGate(None)  # one process: the thread lock is the whole gate
+    return WriteGate(Path(database).resolve())

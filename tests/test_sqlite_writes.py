@@ -1,0 +1,127 @@
+"""The portal's SQLite write gate (across processes) and its background WAL checkpoints."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from db.engine import make_engine
+from db.sqlite_writes import WalCheckpointer, WriteGate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_gate_holds_writers_of_another_process_until_it_is_released(tmp_path: Path) -> None:
+    database = tmp_path / "portal.db"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                import sys, time
+                from pathlib import Path
+                from db.sqlite_writes import WriteGate
+                gate = WriteGate(Path({str(database)!r}))
+                with gate:
+                    print("held", flush=True)
+                    sys.stdin.readline()
+                """
+            ),
+        ],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdin is not None and holder.stdout is not None
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        gate = WriteGate(database)
+        entered = threading.Event()
+
+        def write() -> None:
+            with gate:
+                entered.set()
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        assert not entered.wait(0.5)  # the other process holds it
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        assert entered.wait(10)
+        writer.join()
+        gate.close()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_the_gate_is_one_thread_at_a_time_and_is_released_on_error(tmp_path: Path) -> None:
+    gate = WriteGate(tmp_path / "portal.db")
+    inside = 0
+    most = 0
+    lock = threading.Lock()
+
+    def write() -> None:
+        nonlocal inside, most
+        for _ in range(50):
+            with gate:
+                with lock:
+                    inside += 1
+                    most = max(most, inside)
+                time.sleep(0.0005)
+                with lock:
+                    inside -= 1
+
+    threads = [threading.Thread(target=write) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most == 1
+
+    with pytest.raises(RuntimeError), gate:
+        raise RuntimeError("the transaction failed")
+    with gate:  # released despite the error
+        pass
+    gate.close()
+
+
+def test_checkpoints_move_out_of_commits_and_into_the_background(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'portal.db'}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
+    checkpointer = WalCheckpointer(engine, interval=3600)  # this test calls checkpoint() itself
+    checkpointer.start()
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 0
+        for _ in range(600):  # well past SQLite's 1,000-page automatic checkpoint
+            with engine.begin() as connection:
+                connection.execute(text("INSERT INTO t (v) VALUES (:v)"), {"v": "x" * 4000})
+        result = checkpointer.checkpoint()
+        assert result is not None
+        busy, frames, copied = result
+        assert busy == 0
+        assert frames > 1000 and copied == frames  # nothing was checkpointed before
+    finally:
+        checkpointer.stop()
+    with engine.connect() as connection:  # other users of the engine get SQLite's default back
+        assert connection.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 1000
+        assert connection.execute(text("SELECT count(*) FROM t")).scalar() == 600
+    engine.dispose()
+
+
+def test_checkpoints_are_for_sqlite_only() -> None:
+    engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    with pytest.raises(ValueError, match="SQLite"):
+        WalCheckpointer(engine)
+    engine.dispose()
