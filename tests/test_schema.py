@@ -26,7 +26,7 @@ def test_message_bodies_are_compressed_with_lz4_on_postgresql(engine: Engine) ->
             "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
         ).scalar():
             pytest.skip("this PostgreSQL server was built without lz4")
-        methods = dict(
+        methods: dict[str, str] = dict(
             connection.exec_driver_sql(
                 "SELECT attname, attcompression FROM pg_attribute "
                 "WHERE attrelid = 'messages'::regclass AND attname IN ('body_text', 'body_html')"
