@@ -101,10 +101,9 @@ def accounts() -> migration.Accounts:
         return migration.accounts(session)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
 def escalation() -> list[followup.EscalationCount]:
-    with runtime.reading() as session:
-        return followup.escalation_summary(session, FOLLOWUP_STEPS)
+    """Every organization not ready, by segment and step: read with the unfiltered call list."""
+    return followup_page((), (), (), None).summary
 
 
 def _call_list_filter(
@@ -122,6 +121,18 @@ def _call_list_filter(
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
+def followup_page(
+    segments: tuple[str, ...],
+    levels: tuple[int, ...],
+    countries: tuple[str, ...],
+    account_manager: str | None,
+) -> followup.FollowupPage:
+    """The escalation summary and the first page of the call list, from one statement."""
+    flt = _call_list_filter(segments, levels, countries, account_manager)
+    with runtime.reading() as session:
+        return followup.followup_page(session, FOLLOWUP_STEPS, flt)
+
+
 def call_list(
     segments: tuple[str, ...],
     levels: tuple[int, ...],
@@ -129,9 +140,7 @@ def call_list(
     account_manager: str | None,
 ) -> followup.CallList:
     """The first page of the call list (what the table shows)."""
-    flt = _call_list_filter(segments, levels, countries, account_manager)
-    with runtime.reading() as session:
-        return followup.call_list(session, FOLLOWUP_STEPS, flt)
+    return followup_page(segments, levels, countries, account_manager).call_list
 
 
 def whole_call_list(

@@ -169,6 +169,13 @@ class Settings(BaseSettings):
     )
     dashboard_host: str = "127.0.0.1"
     dashboard_port: Annotated[int, Field(gt=0, lt=65536)] = 8501
+    dashboard_work_mem: str = Field(
+        default="64MB",
+        pattern=r"^[1-9][0-9]{0,6}(kB|MB|GB)$",
+        description="PostgreSQL work_mem of the dashboard's own connections (e.g. 64MB): its "
+        "per-organization aggregates sort and hash more than the default 4MB holds in memory. "
+        "A handful of managers means a handful of connections.",
+    )
 
     # --- the flows of the pre-registration period ---
     campaign_file: Path | None = Field(

@@ -14,7 +14,22 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, case, func, literal, literal_column, select
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    DateTime,
+    Integer,
+    String,
+    Subquery,
+    and_,
+    case,
+    func,
+    literal,
+    literal_column,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from db.dashboard.common import as_instant, organization_flags
@@ -88,7 +103,7 @@ def _escalation(steps: Sequence[str]) -> Subquery:
     )
 
 
-def _not_ready(steps: Sequence[str], *, names: bool = False) -> Subquery:
+def _not_ready(steps: Sequence[str], *, names: bool = False) -> CTE:
     flags = organization_flags(names=names).subquery("flags")
     escalation = _escalation(steps)
     segment = case(
@@ -109,29 +124,32 @@ def _not_ready(steps: Sequence[str], *, names: bool = False) -> Subquery:
         .select_from(flags)
         .outerjoin(escalation, escalation.c.organization_id == flags.c.organization_id)
         .where(flags.c.ready == 0, flags.c.migrated == 0)
-        .subquery("not_ready")
+        .cte("not_ready")
     )
 
 
 def escalation_summary(session: Session, steps: Sequence[str]) -> list[EscalationCount]:
-    base = _not_ready(steps)
-    rows = session.execute(
-        select(base.c.segment, base.c.level, func.count()).group_by(base.c.segment, base.c.level)
-    ).all()
-    return sorted(
-        (EscalationCount(Segment(seg), int(level), int(n)) for seg, level, n in rows),
-        key=lambda c: (SEGMENT_ORDER.index(c.segment), c.level),
-    )
+    return followup_page(session, steps, CallListFilter(), limit=0).summary
 
 
-def call_list(
+@dataclass(frozen=True)
+class FollowupPage:
+    """The page's two readings of the organizations that are not ready, from one pass."""
+
+    summary: list[EscalationCount]
+    call_list: CallList
+
+
+def followup_page(
     session: Session,
     steps: Sequence[str],
     flt: CallListFilter,
     *,
     limit: int | None = CALL_LIST_PAGE,
-) -> CallList:
-    """Organizations to call, furthest escalated first; `limit=None` gives all (the CSV)."""
+) -> FollowupPage:
+    """The escalation summary (every organization not ready) and the call list (those `flt`
+    keeps, furthest escalated first; `limit=None` gives all, for the CSV) in one statement:
+    the organizations' flags and their follow-up are computed once for both."""
     base = _not_ready(steps, names=True)
     conditions: list[ColumnElement[bool]] = []
     if flt.segments:
@@ -147,64 +165,107 @@ def call_list(
         else_=literal(len(SEGMENT_ORDER)),
     )
     order = (base.c.level.desc(), segment_rank, base.c.name, base.c.organization_id)
-    # First the page (with the count of all matching rows from the same pass), then the
-    # contact person for those rows only.
+    kept = and_(*conditions) if conditions else true()
+    # The not-ready organizations are read once (a CTE used twice): grouped for the summary
+    # (with how many of each group the filter keeps: the list's total), and the first `limit`
+    # that the filter keeps, in call order (a top-N sort, not a sort of them all).
     page = (
         select(
+            literal(1).label("part"),
             base.c.organization_id,
             base.c.segment,
             base.c.level,
             base.c.emails,
             base.c.last_at,
-            func.row_number().over(order_by=order).label("position"),
-            func.count().over().label("total"),
+            literal(None, Integer).label("organizations"),
+            literal(None, Integer).label("kept"),
+            segment_rank.label("segment_rank"),
+            base.c.name,
         )
-        .select_from(base)
-        .where(*conditions)
+        .where(kept)
         .order_by(*order)
     )
     if limit is not None:
         page = page.limit(limit)
-    chosen = page.subquery("page")
+    paged = page.subquery("paged")
+    groups = select(
+        literal(0).label("part"),
+        literal(None, Integer).label("organization_id"),
+        base.c.segment,
+        base.c.level,
+        literal(None, Integer).label("emails"),
+        literal(None, DateTime).label("last_at"),
+        func.count().label("organizations"),
+        func.sum(case((kept, 1), else_=0)).label("kept"),
+        literal(None, Integer).label("segment_rank"),
+        literal(None, String).label("name"),
+    ).group_by(base.c.segment, base.c.level)
+    both = union_all(select(*paged.c), groups).subquery("both")
     contact = (
         select(OrganizationContact.id)
-        .where(OrganizationContact.organization_id == chosen.c.organization_id)
+        .where(OrganizationContact.organization_id == both.c.organization_id)
         .order_by((OrganizationContact.kind == "primary").desc(), OrganizationContact.id)
         .limit(1)
-        .correlate(chosen)
+        .correlate(both)
         .scalar_subquery()
     )
     query = (
         select(
+            both.c.part,
+            both.c.organizations,
+            both.c.kept,
             Organization.legacy_login_id.label("login_id"),
             Organization.name.label("organization"),
             Organization.name_local.label("name_local"),
             Organization.country.label("country"),
             Organization.locale.label("locale"),
-            chosen.c.segment.label("segment"),
-            chosen.c.level.label("level"),
-            chosen.c.emails.label("followup_emails"),
-            chosen.c.last_at.label("last_followup_at"),
+            both.c.segment.label("segment"),
+            both.c.level.label("level"),
+            both.c.emails.label("followup_emails"),
+            both.c.last_at.label("last_followup_at"),
             Organization.account_manager.label("account_manager"),
             Organization.phone.label("phone"),
             OrganizationContact.name.label("contact_name"),
             OrganizationContact.email.label("contact_email"),
-            chosen.c.total,
         )
-        .select_from(chosen)
-        .join(Organization, Organization.id == chosen.c.organization_id)
+        .select_from(both)
+        .outerjoin(Organization, Organization.id == both.c.organization_id)
         .outerjoin(OrganizationContact, OrganizationContact.id == contact)
-        .order_by(chosen.c.position)
+        .order_by(
+            both.c.part,
+            both.c.level.desc(),
+            both.c.segment_rank,
+            both.c.name,
+            both.c.organization_id,
+        )
     )
     rows = []
     total = 0
+    summary = []
     for row in session.execute(query).mappings():
         plain = dict(row)
-        total = int(plain.pop("total"))
+        organizations, in_list = plain.pop("organizations"), plain.pop("kept")
+        if plain.pop("part") == 0:
+            group = EscalationCount(Segment(plain["segment"]), int(plain["level"]), organizations)
+            summary.append(group)
+            total += int(in_list)
+            continue
         plain["locale"] = getattr(plain["locale"], "value", plain["locale"])
         plain["last_followup_at"] = as_instant(plain["last_followup_at"])
         rows.append(plain)
-    return CallList(rows=rows, total=total)
+    summary.sort(key=lambda c: (SEGMENT_ORDER.index(c.segment), c.level))
+    return FollowupPage(summary=summary, call_list=CallList(rows=rows, total=total))
+
+
+def call_list(
+    session: Session,
+    steps: Sequence[str],
+    flt: CallListFilter,
+    *,
+    limit: int | None = CALL_LIST_PAGE,
+) -> CallList:
+    """Organizations to call, furthest escalated first; `limit=None` gives all (the CSV)."""
+    return followup_page(session, steps, flt, limit=limit).call_list
 
 
 def account_managers(session: Session) -> list[str]:

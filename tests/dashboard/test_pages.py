@@ -194,3 +194,18 @@ def test_helpdesk_without_contacts_says_so(session: Session) -> None:
     at = open_page("helpdesk")
     healthy(at)
     assert "No helpdesk contacts yet" in shown(at)
+
+
+def test_dashboard_connections_get_their_work_mem(
+    session: Session, dashboard_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SWITCHOVER_DASHBOARD_WORK_MEM", "48MB")
+    from dashboard import runtime
+
+    engine = runtime.app().engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("work_mem is a PostgreSQL setting")
+    for _ in range(2):  # a session's rollback does not undo it
+        with runtime.reading() as reading:
+            assert reading.execute(text("SHOW work_mem")).scalar_one() == "48MB"
+    assert session.execute(text("SHOW work_mem")).scalar_one() != "48MB", "the dashboard's only"

@@ -225,6 +225,22 @@ def test_followup(session: Session, world: World) -> None:
         followup.CallListFilter(segments=(followup.Segment.NOTHING_VERIFIED,)),
     )
     assert only.total == 8  # administrators registered, none verified
+    # One statement gives both: the summary of everyone, the call list of those the filter keeps
+    # (in the order of the whole list), a page of them at a time.
+    page = followup.followup_page(
+        session,
+        FOLLOWUP_STEPS,
+        followup.CallListFilter(segments=(followup.Segment.NOTHING_VERIFIED,)),
+        limit=3,
+    )
+    assert page.summary == summary
+    assert page.call_list.total == 8
+    kept = [r for r in everyone.rows if r["segment"] == followup.Segment.NOTHING_VERIFIED]
+    assert page.call_list.rows == kept[:3] == only.rows[:3]
+    assert (
+        followup.call_list(session, FOLLOWUP_STEPS, followup.CallListFilter(), limit=5).rows
+        == (everyone.rows[:5])
+    )
     assert followup.level_label(2, FOLLOWUP_STEPS) == "close_plus_7"
     assert followup.level_label(0, FOLLOWUP_STEPS, emails=1).startswith("Follow-up sent")
 
