@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import socket
+import sys
 from typing import Annotated
 
 import typer
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
+from uvicorn.supervisors import Multiprocess
 
 from cli.errors import CommandError
 from domain.context import open_app
@@ -44,7 +48,7 @@ def portal(
     typer.echo(
         f"portal on http://{host}:{port} (public address {settings.portal_base_url}); Ctrl-C stops"
     )
-    uvicorn.run(
+    config = _PortalConfig(
         "portal.app:create_app",
         factory=True,
         host=host,
@@ -58,3 +62,34 @@ def portal(
         # longer than uvicorn's default 5 s, and the supervisor would kill it mid-start.
         timeout_worker_healthcheck=60,
     )
+    _serve(config)
+
+
+class _PortalConfig(uvicorn.Config):
+    def bind_socket(self) -> socket.socket:
+        """The socket that all workers accept on, labelled as TCP.
+
+        uvicorn 0.54 creates it with ``proto`` 0; accepted connections inherit that, and asyncio
+        then leaves TCP_NODELAY off, so with ``--workers 2`` and more every keep-alive response
+        whose body is written after its headers waited ~40 ms for the client's delayed ACK
+        (uvicorn issue #3149). A single worker is not affected: asyncio binds that socket itself.
+        """
+        bound = super().bind_socket()
+        if bound.family not in (socket.AF_INET, socket.AF_INET6) or bound.proto:
+            return bound
+        return socket.socket(bound.family, bound.type, socket.IPPROTO_TCP, fileno=bound.detach())
+
+
+def _serve(config: uvicorn.Config) -> None:
+    """`uvicorn.run` for a config made here (uvicorn.run builds its own)."""
+    server = uvicorn.Server(config=config)
+    try:
+        if config.workers > 1:
+            Multiprocess(config, sockets=[config.bind_socket()]).run()
+        else:
+            config.load_app()
+            server.run()
+    except KeyboardInterrupt:
+        pass
+    if config.workers == 1 and not server.started:
+        sys.exit(STARTUP_FAILURE)
