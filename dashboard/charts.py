@@ -1,26 +1,62 @@
-"""The charts (Altair): built from small lists of aggregates, never from raw rows."""
+"""The charts: Vega-Lite specs built as plain dicts from small lists of aggregates, never from
+raw rows.
+
+They are the specs Altair would write for the same charts (with the data inline), built
+without Altair's objects: constructing and serializing those cost more than a page's queries
+once its figures are cached (about 60 ms for the Overview's six charts). Every spec a page
+draws is checked against the Vega-Lite schema in tests/dashboard/test_charts.py.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any, cast
-
-import altair as alt
+from typing import Any
 
 from dashboard import theme
 from db.dashboard.common import STAGE_LABELS, Stage
 from db.dashboard.overview import DailyRegistrations, Funnel
 
+Spec = dict[str, Any]
+
 STAGES_IN_ORDER = (Stage.REGISTERED, Stage.VERIFIED, Stage.READY, Stage.MIGRATED)
+SCHEMA = "https://vega.github.io/schema/vega-lite/v6.4.1.json"
 
 
-def _data(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    # Inline values: the charts plot a few hundred aggregates, no DataFrame needed.
+def _top(spec: Spec) -> Spec:
+    """A whole chart: the dashboard's look, the schema it is written against, and its data as
+    named datasets (as Altair writes them: Streamlit sends each dataset once, as a table)."""
+    datasets: dict[str, list[dict[str, Any]]] = {}
+    names: dict[int, str] = {}
+
+    def named(part: Spec) -> Spec:
+        if "data" not in part:
+            return part
+        values = part["data"]["values"]
+        name = names.setdefault(id(values), f"data-{len(names)}")
+        datasets[name] = values
+        return {**part, "data": {"name": name}}
+
+    whole = named(spec)
+    if "layer" in whole:
+        whole["layer"] = [named(layer) for layer in whole["layer"]]
+    return {"config": theme.vega_lite_config(), **whole, "$schema": SCHEMA, "datasets": datasets}
+
+
+def _data(rows: Sequence[dict[str, Any]]) -> Spec:
+    # The charts plot a few hundred aggregates, no DataFrame needed; `_top` names them.
     return {"values": list(rows)}
 
 
-def funnel(total: Funnel) -> alt.LayerChart:
+def _field(name: str, kind: str, **more: Any) -> Spec:
+    return {"field": name, "type": kind, **more}
+
+
+def _tip(name: str, kind: str, title: str, fmt: str | None = None) -> Spec:
+    return _field(name, kind, title=title, **({"format": fmt} if fmt else {}))
+
+
+def funnel(total: Funnel) -> Spec:
     counts = {
         "Organizations": total.organizations,
         "Registered": total.registered,
@@ -38,22 +74,34 @@ def funnel(total: Funnel) -> alt.LayerChart:
         }
         for i, (name, n) in enumerate(counts.items())
     ]
-    base = alt.Chart(_data(rows)).encode(
-        y=alt.Y("stage:N", sort=list(counts), title=None),
-        x=alt.X("organizations:Q", title="Organizations", axis=alt.Axis(tickCount=6, format=",")),
-    )
-    bars = base.mark_bar(cornerRadiusEnd=3, height=26).encode(
-        color=alt.Color("stage:N", scale=alt.Scale(domain=list(counts), range=colors), legend=None),
-        tooltip=[
-            alt.Tooltip("stage:N", title="Stage"),
-            alt.Tooltip("organizations:Q", title="Organizations", format=","),
-            alt.Tooltip("share:Q", title="Share", format=".1%"),
-        ],
-    )
-    labels = base.mark_text(align="left", dx=6, color=theme.TEXT).encode(
-        text=alt.Text("share:Q", format=".1%")
-    )
-    return cast(alt.LayerChart, (bars + labels).properties(height=220))
+    position = {
+        "x": _field(
+            "organizations",
+            "quantitative",
+            axis={"format": ",", "tickCount": 6},
+            title="Organizations",
+        ),
+        "y": _field("stage", "nominal", sort=list(counts), title=None),
+    }
+    bars = {
+        "mark": {"type": "bar", "cornerRadiusEnd": 3, "height": 26},
+        "encoding": {
+            "color": _field(
+                "stage", "nominal", legend=None, scale={"domain": list(counts), "range": colors}
+            ),
+            "tooltip": [
+                _tip("stage", "nominal", "Stage"),
+                _tip("organizations", "quantitative", "Organizations", ","),
+                _tip("share", "quantitative", "Share", ".1%"),
+            ],
+            **position,
+        },
+    }
+    labels = {
+        "mark": {"type": "text", "align": "left", "color": theme.TEXT, "dx": 6},
+        "encoding": {"text": _field("share", "quantitative", format=".1%"), **position},
+    }
+    return _top({"layer": [bars, labels], "data": _data(rows), "height": 220})
 
 
 def trajectory(
@@ -63,7 +111,7 @@ def trajectory(
     closes_on: dt.date,
     goal: int,
     today: dt.date,
-) -> alt.LayerChart:
+) -> Spec:
     """Organizations registered so far, against the straight line that reaches `goal` at the
     close."""
     running = 0
@@ -77,61 +125,88 @@ def trajectory(
         {"day": opens_on.isoformat(), "organizations": 0, "series": "Needed to reach all"},
         {"day": closes_on.isoformat(), "organizations": goal, "series": "Needed to reach all"},
     ]
-    scale = alt.Scale(
-        domain=["Registered", "Needed to reach all"], range=[theme.PRIMARY, theme.GOAL]
+    color = _field(
+        "series",
+        "nominal",
+        legend={"orient": "top"},
+        scale={
+            "domain": ["Registered", "Needed to reach all"],
+            "range": [theme.PRIMARY, theme.GOAL],
+        },
+        title=None,
     )
-    x = alt.X("day:T", title=None, axis=alt.Axis(format="%-d %b"))
-    y = alt.Y("organizations:Q", title="Organizations registered")
-    color = alt.Color("series:N", scale=scale, title=None, legend=alt.Legend(orient="top"))
+    x = _field("day", "temporal", axis={"format": "%-d %b"}, title=None)
+    y = _field("organizations", "quantitative", title="Organizations registered")
     tooltip = [
-        alt.Tooltip("day:T", title="Day", format="%a %-d %b"),
-        alt.Tooltip("organizations:Q", title="Organizations", format=","),
+        _tip("day", "temporal", "Day", "%a %-d %b"),
+        _tip("organizations", "quantitative", "Organizations", ","),
     ]
-    line = (
-        alt.Chart(_data(actual))
-        .mark_area(line={"color": theme.PRIMARY}, color=theme.PRIMARY, opacity=0.15)
-        .encode(x=x, y=y, tooltip=tooltip)
-    )
-    actual_line = alt.Chart(_data(actual)).mark_line().encode(x=x, y=y, color=color)
-    goal_line = (
-        alt.Chart(_data(needed))
-        .mark_line(strokeDash=[6, 4])
-        .encode(x=x, y=y, color=color, tooltip=tooltip)
-    )
-    return cast(alt.LayerChart, (line + actual_line + goal_line).properties(height=280))
+    registered = _data(actual)
+    area = {
+        "data": registered,
+        "mark": {
+            "type": "area",
+            "color": theme.PRIMARY,
+            "line": {"color": theme.PRIMARY},
+            "opacity": 0.15,
+        },
+        "encoding": {"tooltip": tooltip, "x": x, "y": y},
+    }
+    actual_line = {
+        "data": registered,
+        "mark": {"type": "line"},
+        "encoding": {"color": color, "x": x, "y": y},
+    }
+    goal_line = {
+        "data": _data(needed),
+        "mark": {"type": "line", "strokeDash": [6, 4]},
+        "encoding": {"color": color, "tooltip": tooltip, "x": x, "y": y},
+    }
+    return _top({"layer": [area, actual_line, goal_line], "height": 280})
 
 
-def per_day(daily: Sequence[DailyRegistrations], needed_per_day: float | None) -> alt.LayerChart:
+def per_day(daily: Sequence[DailyRegistrations], needed_per_day: float | None) -> Spec:
     rows = [{"day": d.day.isoformat(), "registrations": d.registrations} for d in daily]
-    bars = (
-        alt.Chart(_data(rows))
-        .mark_bar(color=theme.PRIMARY, opacity=0.85)
-        .encode(
-            x=alt.X("yearmonthdate(day):T", title=None, axis=alt.Axis(format="%-d %b")),
-            y=alt.Y(
-                "registrations:Q",
-                title="Registrations per day",
-                axis=alt.Axis(tickMinStep=1, format=",d"),
-            ),
-            tooltip=[
-                alt.Tooltip("day:T", title="Day", format="%a %-d %b %Y"),
-                alt.Tooltip("registrations:Q", title="Registrations", format=","),
+    bars = {
+        "data": _data(rows),
+        "mark": {"type": "bar", "color": theme.PRIMARY, "opacity": 0.85},
+        "encoding": {
+            "tooltip": [
+                _tip("day", "temporal", "Day", "%a %-d %b %Y"),
+                _tip("registrations", "quantitative", "Registrations", ","),
             ],
-        )
-    )
+            "x": _field(
+                "day", "temporal", axis={"format": "%-d %b"}, timeUnit="yearmonthdate", title=None
+            ),
+            "y": _field(
+                "registrations",
+                "quantitative",
+                axis={"format": ",d", "tickMinStep": 1},
+                title="Registrations per day",
+            ),
+        },
+    }
     if needed_per_day is None:
-        return cast(alt.LayerChart, alt.layer(bars).properties(height=240))
-    rule = (
-        alt.Chart(_data([{"needed": needed_per_day}]))
-        .mark_rule(color=theme.GOAL, strokeDash=[6, 4])
-        .encode(
-            y="needed:Q", tooltip=[alt.Tooltip("needed:Q", title="Needed per day", format=",.0f")]
+        # One layer: its data belongs to the whole chart (as Altair writes it).
+        return _top(
+            {
+                "layer": [{k: v for k, v in bars.items() if k != "data"}],
+                "data": bars["data"],
+                "height": 240,
+            }
         )
-    )
-    return cast(alt.LayerChart, (bars + rule).properties(height=240))
+    rule = {
+        "data": _data([{"needed": needed_per_day}]),
+        "mark": {"type": "rule", "color": theme.GOAL, "strokeDash": [6, 4]},
+        "encoding": {
+            "tooltip": [_tip("needed", "quantitative", "Needed per day", ",.0f")],
+            "y": _field("needed", "quantitative"),
+        },
+    }
+    return _top({"layer": [bars, rule], "height": 240})
 
 
-def stage_mix(groups: Sequence[Funnel], title: str) -> alt.Chart:
+def stage_mix(groups: Sequence[Funnel], title: str) -> Spec:
     """Each group's organizations split into exclusive stages, as shares of 100 %."""
     rows = []
     for g in groups:
@@ -158,38 +233,42 @@ def stage_mix(groups: Sequence[Funnel], title: str) -> alt.Chart:
             )
     domain = [STAGE_LABELS[s] for s in reversed(list(Stage))]
     colors = [theme.STAGE_COLORS[s.value] for s in reversed(list(Stage))]
-    return cast(
-        alt.Chart,
-        alt.Chart(_data(rows))
-        .mark_bar(height=16)
-        .encode(
-            y=alt.Y(
-                "group:N",
-                sort=[g.label or g.key for g in groups],
-                title=None,
-                axis=alt.Axis(labelLimit=280),
-            ),
-            x=alt.X(
-                "organizations:Q",
-                stack="normalize",
-                title=title,
-                axis=alt.Axis(format="%", values=[0, 0.25, 0.5, 0.75, 1]),
-            ),
-            color=alt.Color(
-                "stage:N",
-                scale=alt.Scale(domain=domain, range=colors),
-                title=None,
-                legend=alt.Legend(orient="top"),
-            ),
-            order=alt.Order("order:Q", sort="descending"),
-            tooltip=[
-                alt.Tooltip("group:N", title="Group"),
-                alt.Tooltip("stage:N", title="Stage"),
-                alt.Tooltip("organizations:Q", title="Organizations", format=","),
-                alt.Tooltip("total:Q", title="Of", format=","),
-            ],
-        )
-        .properties(height=max(120, 26 * len(groups) + 40)),
+    return _top(
+        {
+            "data": _data(rows),
+            "mark": {"type": "bar", "height": 16},
+            "encoding": {
+                "color": _field(
+                    "stage",
+                    "nominal",
+                    legend={"orient": "top"},
+                    scale={"domain": domain, "range": colors},
+                    title=None,
+                ),
+                "order": _field("order", "quantitative", sort="descending"),
+                "tooltip": [
+                    _tip("group", "nominal", "Group"),
+                    _tip("stage", "nominal", "Stage"),
+                    _tip("organizations", "quantitative", "Organizations", ","),
+                    _tip("total", "quantitative", "Of", ","),
+                ],
+                "x": _field(
+                    "organizations",
+                    "quantitative",
+                    axis={"format": "%", "values": [0, 0.25, 0.5, 0.75, 1]},
+                    stack="normalize",
+                    title=title,
+                ),
+                "y": _field(
+                    "group",
+                    "nominal",
+                    axis={"labelLimit": 280},
+                    sort=[g.label or g.key for g in groups],
+                    title=None,
+                ),
+            },
+            "height": max(120, 26 * len(groups) + 40),
+        }
     )
 
 
@@ -205,48 +284,52 @@ def stacked_counts(
     value_title: str = "Count",
     temporal: bool = False,
     height: int = 260,
-) -> alt.Chart:
+) -> Spec:
     """Bars of `value` per `x`, stacked by `series` (steps by status, days by channel...)."""
-    scale = (
-        alt.Scale(domain=list(series_order), range=list(colors))
-        if colors
-        else alt.Scale(domain=list(series_order))
-    )
+    scale: Spec = {"domain": list(series_order)}
+    if colors:
+        scale["range"] = list(colors)
     x_encoding = (
-        alt.X(f"yearmonthdate({x}):T", title=x_title, axis=alt.Axis(format="%-d %b"))
+        _field(x, "temporal", axis={"format": "%-d %b"}, timeUnit="yearmonthdate", title=x_title)
         if temporal
-        else alt.X(f"{x}:N", title=x_title, sort=None, axis=alt.Axis(labelAngle=0))
+        else _field(x, "nominal", axis={"labelAngle": 0}, sort=None, title=x_title)
     )
-    return cast(
-        alt.Chart,
-        alt.Chart(_data(rows))
-        .mark_bar()
-        .encode(
-            x=x_encoding,
-            y=alt.Y(
-                f"{value}:Q",
-                title=value_title,
-                stack="zero",
-                axis=alt.Axis(tickMinStep=1, format=",d"),
-            ),
-            color=alt.Color(
-                f"{series}:N",
-                scale=scale,
-                title=None,
-                # One series needs no legend.
-                legend=alt.Legend(orient="top") if len(series_order) > 1 else None,
-            ),
-            order=alt.Order("series_rank:Q"),
-            tooltip=[
-                alt.Tooltip(f"{x}:{'T' if temporal else 'N'}", title=x_title or x),
-                alt.Tooltip(f"{series}:N", title=series.capitalize()),
-                alt.Tooltip(f"{value}:Q", title=value_title, format=","),
+    return _top(
+        {
+            "data": _data(rows),
+            "mark": {"type": "bar"},
+            "encoding": {
+                "color": _field(
+                    series,
+                    "nominal",
+                    # One series needs no legend.
+                    legend={"orient": "top"} if len(series_order) > 1 else None,
+                    scale=scale,
+                    title=None,
+                ),
+                "order": _field("series_rank", "quantitative"),
+                "tooltip": [
+                    _tip(x, "temporal" if temporal else "nominal", x_title or x),
+                    _tip(series, "nominal", series.capitalize()),
+                    _tip(value, "quantitative", value_title, ","),
+                ],
+                "x": x_encoding,
+                "y": _field(
+                    value,
+                    "quantitative",
+                    axis={"format": ",d", "tickMinStep": 1},
+                    stack="zero",
+                    title=value_title,
+                ),
+            },
+            "height": height,
+            "transform": [
+                {
+                    "calculate": "indexof("
+                    + repr(list(series_order)).replace("'", '"')
+                    + f", datum.{series})",
+                    "as": "series_rank",
+                }
             ],
-        )
-        .transform_calculate(
-            series_rank="indexof("
-            + repr(list(series_order)).replace("'", '"')
-            + f", datum.{series})"
-        )
-        .properties(height=height),
+        }
     )

@@ -5,7 +5,8 @@ The Streamlit theme itself is in `theme_options` (passed on the command line).
 
 from __future__ import annotations
 
-import altair as alt
+from typing import Any
+
 import streamlit as st
 
 from dashboard import theme_options as base
@@ -50,31 +51,29 @@ h1, h2, h3 {{ color: {TEXT}; font-weight: 600; letter-spacing: -0.01em; }}
 """
 
 
-def _altair_theme() -> alt.theme.ThemeConfig:
+def vega_lite_config() -> dict[str, Any]:
+    """The charts' look (the `config` of every Vega-Lite spec `charts` writes)."""
     font = "Source Sans Pro, Noto Sans CJK JP, sans-serif"
     return {
-        "config": {
-            "background": "transparent",
-            "font": font,
-            "view": {"stroke": "transparent"},
-            "axis": {
-                "labelColor": MUTED,
-                "titleColor": MUTED,
-                "gridColor": GRID,
-                "domainColor": GRID,
-                "tickColor": GRID,
-                "labelFontSize": 12,
-                "titleFontSize": 12,
-                "titleFontWeight": "normal",
-            },
-            "legend": {"labelColor": TEXT, "titleColor": MUTED, "labelFontSize": 12},
-            "range": {"category": SERIES},
-            "bar": {"color": PRIMARY},
-            "line": {"color": PRIMARY, "strokeWidth": 2},
-        }
+        "background": "transparent",
+        "font": font,
+        "view": {"stroke": "transparent"},
+        "axis": {
+            "labelColor": MUTED,
+            "titleColor": MUTED,
+            "gridColor": GRID,
+            "domainColor": GRID,
+            "tickColor": GRID,
+            "labelFontSize": 12,
+            "titleFontSize": 12,
+            "titleFontWeight": "normal",
+        },
+        "legend": {"labelColor": TEXT, "titleColor": MUTED, "labelFontSize": 12},
+        "range": {"category": SERIES},
+        "bar": {"color": PRIMARY},
+        "line": {"color": PRIMARY, "strokeWidth": 2},
     }
 
 
 def apply() -> None:
-    alt.theme.register("switchover", enable=True)(_altair_theme)
     st.html(_CSS)

@@ -7,7 +7,6 @@ import secrets
 from collections.abc import Sequence
 from typing import Any, Literal
 
-import altair as alt
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
@@ -73,15 +72,15 @@ def grid(
     )
 
 
-def chart(figure: alt.TopLevelMixin) -> None:
-    """Draw an Altair chart at full width, in the dashboard's Altair theme.
+def chart(spec: dict[str, Any]) -> None:
+    """Draw a chart (a Vega-Lite spec from `charts`) at full width, in its own look.
 
-    Its Vega-Lite spec goes to Streamlit as it is, without checking it against the Vega-Lite
-    JSON schema on every run: that check costs more than the page's queries (tens of
-    milliseconds a chart), and a spec's shape depends only on code, which the tests check
+    The spec goes to Streamlit as it is, without checking it against the Vega-Lite JSON schema
+    on every run: that check costs more than the page's queries (tens of milliseconds a chart),
+    and a spec's shape depends only on code, which the tests check
     (tests/dashboard/test_charts.py) with the schema.
     """
-    st.vega_lite_chart(figure.to_dict(validate=False), theme=None, width="stretch")
+    st.vega_lite_chart(spec, theme=None, width="stretch")
 
 
 def run_page(page: StreamlitPage) -> None:
