@@ -578,3 +578,18 @@ class RateEvent(Base):
         Index("ix_rate_events_bucket_key_hash_occurred_at", "bucket", "key_hash", "occurred_at"),
         Index("ix_rate_events_occurred_at", "occurred_at"),
     )
+
+
+class DashboardSnapshot(Base):
+    """The dashboard's heavy figures for one page, computed by the dashboard-refresh flow.
+
+    Pages read a snapshot younger than `dashboard_snapshot_max_age_seconds` instead of computing
+    its figures while a manager waits, and compute them live otherwise. `figures` is JSON written
+    by db.dashboard.snapshot (dataclasses, dates and instants tagged so they read back equal).
+    """
+
+    __tablename__ = "dashboard_snapshots"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    computed_at: Mapped[dt.datetime]
+    figures: Mapped[str] = mapped_column(Text)
