@@ -11,6 +11,7 @@ import typer
 from cli.errors import CommandError, user_errors
 from dashboard.launch import demo_password, oidc_configured, password_problem, streamlit_command
 from domain.context import open_app
+from domain.dashboard_refresh import refresh_dashboard
 from domain.settings import get_settings
 
 PASSWORD_VARIABLE = "SWITCHOVER_DASHBOARD_PASSWORD"  # noqa: S105 - a variable name, not a secret
@@ -61,3 +62,21 @@ def dashboard(
         typer.echo(f"demo mode: the dashboard password is {password}")
     # The dashboard replaces this process, so signals from a supervisor reach it directly.
     os.execve(command[0], command, environment)  # noqa: S606 - our own interpreter, fixed argv
+
+
+def refresh() -> None:
+    """Compute the dashboard's heavy figures now and keep them for its pages.
+
+    The dashboard-refresh flow does this every minute; pages use the kept figures while they
+    are younger than SWITCHOVER_DASHBOARD_SNAPSHOT_MAX_AGE_SECONDS, and compute them otherwise.
+    """
+    with user_errors():
+        app = open_app(get_settings())
+        try:
+            seconds = refresh_dashboard(app)
+        finally:
+            app.close()
+    typer.echo(
+        f"dashboard figures kept ({len(seconds)}) in {sum(seconds.values()):.2f} s: "
+        + ", ".join(f"{name} {s:.2f} s" for name, s in seconds.items())
+    )

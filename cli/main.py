@@ -40,6 +40,7 @@ app.command("mailsink")(mailsink_cmd.mailsink)
 app.command("portal")(portal_cmd.portal)
 app.add_typer(bounces_cmd.app, name="bounces")
 app.command("dashboard")(dashboard_cmd.dashboard)
+app.command("dashboard-refresh")(dashboard_cmd.refresh)
 app.add_typer(helpdesk_cmd.app, name="helpdesk")
 app.command("simulate")(simulate_cmd.simulate)
 flows_cmd.register(app)  # serve, deploy, campaign, recover

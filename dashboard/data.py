@@ -3,16 +3,21 @@
 Several managers keep the dashboard open all day; with a short ttl they share one computation
 of each figure instead of each tab querying the database on every refresh. Arguments are plain
 values (strings, tuples) so Streamlit can key the cache on them.
+
+The heavy figures (those `db.dashboard.snapshot.FIGURES` names) come from the snapshot the
+dashboard-refresh flow keeps, while it is younger than `dashboard_snapshot_max_age_seconds`,
+and are computed live otherwise; `as_of` tells a page which it showed.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import streamlit as st
 
 from dashboard import runtime
-from db.dashboard import campaigns, followup, helpdesk, migration, organizations, overview
+from db.dashboard import campaigns, followup, helpdesk, migration, organizations, overview, snapshot
 from db.dashboard.common import Stage
 from db.enums import HelpdeskCategory, HelpdeskChannel, HelpdeskStatus
 from domain.emails.catalog import FOLLOWUP_STEPS
@@ -21,21 +26,36 @@ TTL = 30  # seconds: figures are at most this old; the live panels refresh on th
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
+def _figures(name: str) -> snapshot.Figures:
+    """One heavy figure: from a fresh snapshot if there is one, else computed now."""
+    settings = runtime.settings()
+    inputs = snapshot.Inputs(tz=settings.tz, now=runtime.now(), followup_steps=FOLLOWUP_STEPS)
+    max_age = settings.dashboard_snapshot_max_age_seconds
+    with runtime.reading() as session:
+        return snapshot.figures(
+            session, name, inputs, max_age=dt.timedelta(seconds=max_age) if max_age else None
+        )
+
+
+def as_of(name: str) -> dt.datetime | None:
+    """When the figure `name` shown was computed, if it came from a snapshot (None: live)."""
+    return _figures(name).as_of
+
+
 def funnel() -> overview.Overview:
     """The funnel, its breakdowns and registrations per day: read together, they share the
     pass over the registrations."""
-    with runtime.reading() as session:
-        return overview.overview(session, runtime.settings().tz)
+    figure: overview.Overview = _figures("overview").value
+    return figure
 
 
 def registrations_per_day() -> list[overview.DailyRegistrations]:
     return list(funnel().daily)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
 def organization_options() -> tuple[list[str], list[tuple[str, str]]]:
-    with runtime.reading() as session:
-        return organizations.filter_options(session)
+    figure: tuple[list[str], list[tuple[str, str]]] = _figures("organization_options").value
+    return figure
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
@@ -70,35 +90,31 @@ def organization_by_login(login_id: str) -> int | None:
         return organizations.find_organization_id(session, login_id)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
 def campaign_mail() -> campaigns.CampaignMail:
     """Campaign steps and other email: one read of the outbox's delivery counts for both."""
-    with runtime.reading() as session:
-        return campaigns.campaign_mail(session)
+    figure: campaigns.CampaignMail = _figures("campaign_mail").value
+    return figure
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
 def waves() -> list[migration.WaveProgress]:
-    with runtime.reading() as session:
-        return migration.waves(session)
+    figure: list[migration.WaveProgress] = _figures("waves").value
+    return figure
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
 def migration_problems() -> tuple[list[tuple[str, int]], list[dict[str, Any]]]:
-    with runtime.reading() as session:
-        return migration.failure_reasons(session), migration.failures(session)
+    figure: tuple[list[tuple[str, int]], list[dict[str, Any]]]
+    figure = _figures("migration_problems").value
+    return figure
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
 def rollback_history() -> list[dict[str, Any]]:
-    with runtime.reading() as session:
-        return migration.rollback_history(session)
+    figure: list[dict[str, Any]] = _figures("rollback_history").value
+    return figure
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
 def accounts() -> migration.Accounts:
-    with runtime.reading() as session:
-        return migration.accounts(session)
+    figure: migration.Accounts = _figures("accounts").value
+    return figure
 
 
 def escalation() -> list[followup.EscalationCount]:
@@ -120,14 +136,27 @@ def _call_list_filter(
     )
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
 def followup_page(
     segments: tuple[str, ...],
     levels: tuple[int, ...],
     countries: tuple[str, ...],
     account_manager: str | None,
 ) -> followup.FollowupPage:
-    """The escalation summary and the first page of the call list, from one statement."""
+    """The escalation summary and the first page of the call list, from one statement (the
+    unfiltered page from the snapshot when there is a fresh one)."""
+    if not (segments or levels or countries or account_manager):
+        figure: followup.FollowupPage = _figures("followup").value
+        return figure
+    return _filtered_followup_page(segments, levels, countries, account_manager)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _filtered_followup_page(
+    segments: tuple[str, ...],
+    levels: tuple[int, ...],
+    countries: tuple[str, ...],
+    account_manager: str | None,
+) -> followup.FollowupPage:
     flt = _call_list_filter(segments, levels, countries, account_manager)
     with runtime.reading() as session:
         return followup.followup_page(session, FOLLOWUP_STEPS, flt)
@@ -155,28 +184,24 @@ def whole_call_list(
         return followup.call_list(session, FOLLOWUP_STEPS, flt, limit=None)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
 def account_managers() -> list[str]:
-    with runtime.reading() as session:
-        return followup.account_managers(session)
+    figure: list[str] = _figures("account_managers").value
+    return figure
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
 def helpdesk_per_day() -> list[helpdesk.DailyContacts]:
-    with runtime.reading() as session:
-        return helpdesk.per_day(session, runtime.settings().tz)
+    figure: list[helpdesk.DailyContacts] = _figures("helpdesk_per_day").value
+    return figure
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
 def helpdesk_backlog() -> helpdesk.Backlog:
-    with runtime.reading() as session:
-        return helpdesk.backlog(session, runtime.now())
+    figure: helpdesk.Backlog = _figures("helpdesk_backlog").value
+    return figure
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
 def helpdesk_times() -> helpdesk.ResponseTimes:
-    with runtime.reading() as session:
-        return helpdesk.response_times(session)
+    figure: helpdesk.ResponseTimes = _figures("helpdesk_times").value
+    return figure
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
@@ -199,8 +224,14 @@ def helpdesk_contact(contact_id: int) -> dict[str, Any] | None:
         return helpdesk.contact_detail(session, contact_id)
 
 
+HELPDESK_FIGURES = ("helpdesk_per_day", "helpdesk_backlog", "helpdesk_times")
+
+
 def forget_helpdesk() -> None:
-    """After an agent's change, the helpdesk figures are recomputed on the next look."""
-    for cached in (helpdesk_per_day, helpdesk_backlog, helpdesk_times, helpdesk_contacts):
+    """After an agent's change, the helpdesk figures are recomputed on the next look (live,
+    until the next refresh keeps them again)."""
+    with runtime.app().unit_of_work() as session:
+        snapshot.forget(session, HELPDESK_FIGURES)
+    for cached in (_figures, helpdesk_contacts):
         cached.clear()
     organization_detail.clear()

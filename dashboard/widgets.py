@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import secrets
 from collections.abc import Sequence
@@ -40,6 +41,20 @@ def sidebar(viewer: Viewer) -> None:
 def header(title: str, caption: str) -> None:
     st.title(title)
     st.caption(caption)
+
+
+def figures_as_of(when: dt.datetime | None) -> None:
+    """Say when a page's figures were computed, if they came from the refresh's snapshot
+    (live figures need no note)."""
+    if when is None:
+        return
+    tz = runtime.settings().tz
+    st.caption(
+        f"Figures as of {when.astimezone(tz).strftime('%H:%M')} ({tz.key}), kept by the "
+        "dashboard-refresh flow every minute.",
+        help="Pages show the figures the refresh flow last computed while they are fresh, and "
+        "compute them on the spot when they are not.",
+    )
 
 
 def nothing_yet(message: str) -> None:

@@ -169,6 +169,12 @@ class Settings(BaseSettings):
     )
     dashboard_host: str = "127.0.0.1"
     dashboard_port: Annotated[int, Field(gt=0, lt=65536)] = 8501
+    dashboard_snapshot_max_age_seconds: Annotated[int, Field(ge=0, le=86_400)] = Field(
+        default=300,
+        description="Pages show the heavy figures the dashboard-refresh flow keeps (every "
+        "minute) while they are at most this old, and compute them live otherwise; 0: always "
+        "live.",
+    )
     dashboard_work_mem: str = Field(
         default="64MB",
         pattern=r"^[1-9][0-9]{0,6}(kB|MB|GB)$",

@@ -20,6 +20,7 @@ from prefect.schedules import Cron
 from prefect.types.entrypoint import EntrypointType
 
 from domain.settings import Settings
+from flows.dashboard_refresh import dashboard_refresh
 from flows.helpdesk_ingest import helpdesk_ingest
 from flows.helpdesk_recovery import helpdesk_recovery
 from flows.login_migration import login_migration
@@ -96,6 +97,19 @@ SPECS: tuple[DeploymentSpec, ...] = (
         cron="0 10 * * *",
         single=ConcurrencyLimitStrategy.ENQUEUE,
         tags=("followup",),
+    ),
+    DeploymentSpec(
+        name="dashboard-refresh",
+        flow=dashboard_refresh,
+        description=(
+            "Every minute. Computes the figures of the managers' dashboard that read every "
+            "registration or the whole outbox (funnel, campaign delivery, follow-up, helpdesk "
+            "times) and keeps them for its pages, which then open without computing them; "
+            "without this flow the pages compute them themselves, more slowly."
+        ),
+        cron="* * * * *",
+        single=ConcurrencyLimitStrategy.CANCEL_NEW,
+        tags=("dashboard",),
     ),
     DeploymentSpec(
         name="helpdesk-recovery",

@@ -15,6 +15,7 @@ widgets.header(
     "Each reminder and follow-up step: its email by delivery status, and the registrations that "
     f"followed within {FOLLOW_DAYS} days from the organizations it wrote to.",
 )
+widgets.figures_as_of(data.as_of("campaign_mail"))
 
 
 def delivery_chart(deliveries: list[Delivery]) -> None:

@@ -17,6 +17,7 @@ widgets.header(
     "Organizations without a verified Administrator, by why they are not ready and the "
     "follow-up step each has reached; call those furthest along first.",
 )
+widgets.figures_as_of(data.as_of("followup"))
 
 
 def summary() -> bool:

@@ -23,6 +23,7 @@ widgets.header(
     "Requests from the contact form, the support mailbox and the phone, matched to "
     "organizations where the sender's address tells.",
 )
+widgets.figures_as_of(data.as_of("helpdesk_backlog"))
 
 
 def ref(contact_id: int, received_at: dt.datetime) -> str:

@@ -13,6 +13,7 @@ widgets.header(
     "Migration",
     "Waves move organizations from the shared login to individual accounts, the canary first.",
 )
+widgets.figures_as_of(data.as_of("waves"))
 
 
 @st.fragment(run_every=data.TTL)

@@ -17,6 +17,7 @@ widgets.header(
     "Organizations from first registration to individual logins. An organization is ready when "
     "an Administrator has verified their address.",
 )
+widgets.figures_as_of(data.as_of("overview"))
 
 
 @st.fragment(run_every=data.TTL)

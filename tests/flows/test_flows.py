@@ -14,9 +14,11 @@ from prefect.client.schemas.objects import Artifact, State
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from db.dashboard import snapshot
 from db.enums import ContactKind, MessageStatus, RegistrationSource, RegistrationStatus, Role
 from db.models import Message, Organization, OrganizationContact, Registration
 from domain.context import App
+from flows.dashboard_refresh import dashboard_refresh
 from flows.helpdesk_recovery import helpdesk_recovery
 from flows.outbox_sender import outbox_sender
 from flows.reminder_campaign import reminder_campaign
@@ -229,3 +231,13 @@ def test_helpdesk_recovery_registers_and_sends_the_link(
     assert "**Not registered:** no organization has the login ID 'NOPE'" in markdown(
         refused, "helpdesk-recovery"
     )
+
+
+def test_dashboard_refresh_keeps_the_dashboards_figures(app: App, session: Session) -> None:
+    population(app, session)
+    state = dashboard_refresh(as_of=app.clock.now(), return_state=True)
+    seconds = state.result()
+    assert set(seconds) == set(snapshot.FIGURES)
+    a_minute_later = app.clock.now() + dt.timedelta(minutes=1)
+    kept = snapshot.read(session, "overview", now=a_minute_later, max_age=dt.timedelta(minutes=5))
+    assert kept is not None and kept.value.total.organizations == 3

@@ -29,6 +29,7 @@ EXPECTED = {
     "verification-dispatch": ("* * * * *", {"as_of", "dry_run", "batch_size", "max_links"}),
     "outbox-sender": ("*/2 * * * *", {"as_of", "dry_run", "limit"}),
     "unregistered-followup": ("0 10 * * *", {"as_of", "dry_run", "step", "batch_size"}),
+    "dashboard-refresh": ("* * * * *", {"as_of"}),
     "helpdesk-recovery": (
         None,
         {"login_id", "person_name", "email", "agent", "role", "dry_run", "as_of"},
