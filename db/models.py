@@ -289,6 +289,9 @@ class Registration(Base):
             "submitted_at",
         ),
         Index("ix_registrations_submitted_at_organization_id", "submitted_at", "organization_id"),
+        # Verification dispatch: the registrations verified since its horizon, with their ids
+        # (the anti-join on the confirmation's key reads the index alone).
+        Index("ix_registrations_status_verified_at_id", "status", "verified_at", "id"),
         CheckConstraint("email = lower(email)", name="email_normalized"),
         CheckConstraint(
             "status NOT IN ('verified', 'migrated') OR verified_at IS NOT NULL",
