@@ -14,8 +14,14 @@ browser. Every render starts with empty caches (the dashboard's figures are cach
 this is the slow case a manager meets when a figure expires); the median of three is reported,
 beside the median of three ``SELECT count(*) FROM messages`` timed in the same run.
 
+Each page is measured two ways: *live*, computing every figure during the render (a dashboard
+without the dashboard-refresh flow), and *snapshot*, reading the heavy figures the refresh keeps
+(the flow runs every minute; a snapshot render that fell back to live figures is an error).
+The refresh itself is timed too: that work moves off the manager's wait, it does not vanish.
+
 Target: every page under 1 s server-side, and within 10x of that count. Prints a table, then one
-JSON line (value: the slowest page on SQLite, ms).
+JSON line: value and ratio are the slowest page in snapshot mode on the first database ("mode"
+says so); live_value and live_ratio the same in live mode; refresh_ms the refresh's time.
 
 With --keep the built worlds are kept (a SQLite file in the temporary directory, a PostgreSQL
 database named switchover_bench_dashboard_<size>) and reused by later runs with --keep, after
@@ -67,6 +73,8 @@ APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
 NOW = "2025-09-20T10:00:00+09:00"  # after the close, before the switch: every page has data
 TARGET = "every page < 1 s server-side and < 10x SELECT count(*) FROM messages"
 REPEATS = 3
+SNAPSHOT_PAGES = PAGES  # each says "figures as of" when it read the snapshot
+MAX_AGE = "SWITCHOVER_DASHBOARD_SNAPSHOT_MAX_AGE_SECONDS"
 KEPT_TABLES = ("organizations", "registrations", "messages", "audit_events",
                "helpdesk_contacts", "migration_items")  # fmt: skip
 
@@ -77,8 +85,11 @@ class Result:
     rows: dict[str, int]
     build_seconds: float
     count_ms: float
-    cold_ms: dict[str, float]
+    cold_ms: dict[str, float]  # live: every figure computed during the render
     warm_ms: dict[str, float]
+    snapshot_ms: dict[str, float]  # the heavy figures read from the refresh's snapshot
+    refresh_ms: float
+    refresh_parts: dict[str, float]
 
 
 def build(url: str, orgs: int, volumes: Volumes) -> tuple[dict[str, int], float]:
@@ -139,7 +150,9 @@ def time_count(url: str) -> float:
     return statistics.median(samples)
 
 
-def render(page: str, *, cold: bool, sql: StatementTimes | None = None) -> float:
+def render(
+    page: str, *, cold: bool, sql: StatementTimes | None = None, kept: bool = False
+) -> float:
     at = AppTest.from_file(str(APP), default_timeout=120)
     at.session_state["switchover_viewer"] = "Benchmark"
     at.run()  # the overview (default page) renders first, as in a browser
@@ -161,6 +174,11 @@ def render(page: str, *, cold: bool, sql: StatementTimes | None = None) -> float
         sql.report(f"{page} cold, {elapsed:.0f} ms")
     if at.exception or any("could not be shown" in str(e.value) for e in at.error):
         raise RuntimeError(f"page {page} failed: {at.exception or [e.value for e in at.error]}")
+    noted = any("Figures as of" in str(c.value) for c in at.caption)
+    if kept and page in SNAPSHOT_PAGES and not noted:
+        raise RuntimeError(f"page {page} did not read the snapshot (it is stale or missing)")
+    if not kept and noted:
+        raise RuntimeError(f"page {page} read a snapshot in a live measurement")
     return elapsed
 
 
@@ -212,22 +230,61 @@ def measure(
     os.environ["SWITCHOVER_DATABASE_URL"] = url
     os.environ["SWITCHOVER_DASHBOARD_PASSWORD"] = "benchmark-password"
     os.environ["SWITCHOVER_CLOCK_AT"] = NOW
+    from dashboard import runtime
+    from domain.dashboard_refresh import refresh_dashboard
+
+    cold, warm, from_snapshot = {}, {}, {}
+    # Live: no snapshot is read (as a dashboard without the refresh flow).
+    os.environ[MAX_AGE] = "0"
     st.cache_resource.clear()
     st.cache_data.clear()
     try:
         render("overview", cold=True)  # opens the engine, imports the page modules
-        cold, warm = {}, {}
         for page in pages:
             cold[page] = statistics.median(render(page, cold=True, sql=sql) for _ in range(REPEATS))
             warm[page] = render(page, cold=False)
-            progress(f"{backend}: {page} {cold[page]:.0f} ms cold, {warm[page]:.0f} ms warm")
-        count_ms = time_count(url)
+            progress(f"{backend}: {page} {cold[page]:.0f} ms cold live, {warm[page]:.0f} ms warm")
     finally:
-        from dashboard import runtime
-
         runtime.app().close()
         st.cache_resource.clear()
-    return Result(make_url(url).get_backend_name(), rows, build_seconds, count_ms, cold, warm)
+    # Snapshot: the refresh (timed) keeps the figures, the pages read them.
+    os.environ[MAX_AGE] = "300"
+    st.cache_data.clear()
+    try:
+        app = runtime.app()  # the dashboard's clock: the refresh stands where the pages stand
+        refreshes = []
+        for _ in range(REPEATS):
+            started = time.perf_counter()
+            parts = refresh_dashboard(app)
+            refreshes.append(((time.perf_counter() - started) * 1000, parts))
+        refresh_ms, refresh_parts = sorted(refreshes, key=lambda r: r[0])[REPEATS // 2]
+        progress(
+            f"{backend}: refresh {refresh_ms:.0f} ms ("
+            + ", ".join(f"{n} {s * 1000:.0f}" for n, s in refresh_parts.items())
+            + ")"
+        )
+        render("overview", cold=True, kept=True)
+        for page in pages:
+            from_snapshot[page] = statistics.median(
+                render(page, cold=True, sql=sql, kept=True) for _ in range(REPEATS)
+            )
+            progress(f"{backend}: {page} {from_snapshot[page]:.0f} ms cold from the snapshot")
+        count_ms = time_count(url)
+    finally:
+        runtime.app().close()
+        st.cache_resource.clear()
+        os.environ.pop(MAX_AGE, None)
+    return Result(
+        backend,
+        rows,
+        build_seconds,
+        count_ms,
+        cold,
+        warm,
+        from_snapshot,
+        refresh_ms,
+        {n: s * 1000 for n, s in refresh_parts.items()},
+    )
 
 
 def postgres_database(admin_url: str) -> AbstractContextManager[str]:
@@ -274,53 +331,78 @@ def print_table(results: list[Result]) -> None:
     for r in results:
         data = ", ".join(f"{n:,} {t}" for t, n in r.rows.items())
         print(f"{r.backend}: {data} (built in {r.build_seconds:.0f} s)")
+    print("cold ms (x count): live = every figure computed in the render; snapshot = the heavy")
+    print("figures read from the dashboard-refresh flow's snapshot; warm = Streamlit cache filled")
     header = f"{'page':<15}" + "".join(
-        f"{r.backend + ' cold':>16}{r.backend + ' warm':>16}{'x count':>9}" for r in results
+        f"{r.backend + ' live':>24}{r.backend + ' snapshot':>24}{'warm':>8}" for r in results
     )
     print(header)
     print("-" * len(header))
     for page in results[0].cold_ms:
         line = f"{page:<15}"
         for r in results:
+            live, kept = r.cold_ms[page], r.snapshot_ms[page]
             line += (
-                f"{r.cold_ms[page]:>13.0f} ms{r.warm_ms[page]:>13.0f} ms"
-                f"{r.cold_ms[page] / r.count_ms:>9.1f}"
+                f"{live:>11.0f} ms ({live / r.count_ms:>5.1f}x)"
+                f"{kept:>11.0f} ms ({kept / r.count_ms:>5.1f}x)"
+                f"{r.warm_ms[page]:>8.0f}"
             )
         print(line)
     line = f"{'count(*) msgs':<15}"
     for r in results:
-        line += f"{r.count_ms:>13.1f} ms{'':>16}{'1.0':>9}"
+        line += f"{r.count_ms:>11.1f} ms{'':>37}"
     print(line)
+    line = f"{'refresh (flow)':<15}"
+    for r in results:
+        line += f"{'':>24}{r.refresh_ms:>11.0f} ms ({r.refresh_ms / r.count_ms:>5.1f}x){'':>8}"
+    print(line)
+    for r in results:
+        parts = ", ".join(f"{n} {ms:.0f}" for n, ms in r.refresh_parts.items())
+        print(f"{r.backend} refresh, ms per figure: {parts}")
+
+
+def _meets(r: Result, times: dict[str, float]) -> bool:
+    return all(ms < 1000 and ms <= 10 * r.count_ms for ms in times.values())
 
 
 def summary(results: list[Result], orgs: int) -> dict[str, object]:
     first = results[0]
     pages = tuple(first.cold_ms)
-    slowest = max(pages, key=lambda p: first.cold_ms[p])
+    slowest = max(pages, key=lambda p: first.snapshot_ms[p])
+    slowest_live = max(pages, key=lambda p: first.cold_ms[p])
     line: dict[str, object] = {
         "name": "dashboard_pages",
-        "value": round(first.cold_ms[slowest], 1),
+        "mode": "snapshot (value, ratio: pages reading the dashboard-refresh flow's figures)",
+        "value": round(first.snapshot_ms[slowest], 1),
         "unit": "ms",
         "baseline": round(first.count_ms, 2),
-        "ratio": round(first.cold_ms[slowest] / first.count_ms, 2),
+        "ratio": round(first.snapshot_ms[slowest] / first.count_ms, 2),
         "target": TARGET,
         "backend": first.backend,
         "slowest_page": slowest,
+        "live_value": round(first.cold_ms[slowest_live], 1),
+        "live_ratio": round(first.cold_ms[slowest_live] / first.count_ms, 2),
+        "live_slowest_page": slowest_live,
+        "refresh_ms": round(first.refresh_ms, 1),
         "organizations": orgs,
         "messages": first.rows.get("messages"),
-        "pages_ms": {p: round(first.cold_ms[p], 1) for p in pages},
-        "meets_target": pages == PAGES
-        and all(
-            r.cold_ms[p] < 1000 and r.cold_ms[p] <= 10 * r.count_ms for r in results for p in pages
-        ),
+        "pages_ms": {p: round(first.snapshot_ms[p], 1) for p in pages},
+        "live_pages_ms": {p: round(first.cold_ms[p], 1) for p in pages},
+        "meets_target": pages == PAGES and all(_meets(r, r.snapshot_ms) for r in results),
+        "live_meets_target": pages == PAGES and all(_meets(r, r.cold_ms) for r in results),
     }
     for r in results[1:]:
-        worst = max(pages, key=lambda p: r.cold_ms[p])
-        line[f"{r.backend}_value"] = round(r.cold_ms[worst], 1)
+        worst = max(pages, key=lambda p: r.snapshot_ms[p])
+        worst_live = max(pages, key=lambda p: r.cold_ms[p])
+        line[f"{r.backend}_value"] = round(r.snapshot_ms[worst], 1)
         line[f"{r.backend}_baseline"] = round(r.count_ms, 2)
-        line[f"{r.backend}_ratio"] = round(r.cold_ms[worst] / r.count_ms, 2)
+        line[f"{r.backend}_ratio"] = round(r.snapshot_ms[worst] / r.count_ms, 2)
         line[f"{r.backend}_slowest_page"] = worst
-        line[f"{r.backend}_pages_ms"] = {p: round(r.cold_ms[p], 1) for p in pages}
+        line[f"{r.backend}_live_value"] = round(r.cold_ms[worst_live], 1)
+        line[f"{r.backend}_live_ratio"] = round(r.cold_ms[worst_live] / r.count_ms, 2)
+        line[f"{r.backend}_refresh_ms"] = round(r.refresh_ms, 1)
+        line[f"{r.backend}_pages_ms"] = {p: round(r.snapshot_ms[p], 1) for p in pages}
+        line[f"{r.backend}_live_pages_ms"] = {p: round(r.cold_ms[p], 1) for p in pages}
     return line
 
 

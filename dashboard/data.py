@@ -58,8 +58,25 @@ def organization_options() -> tuple[list[str], list[tuple[str, str]]]:
     return figure
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
 def organization_page(
+    search: str,
+    stages: tuple[str, ...],
+    countries: tuple[str, ...],
+    service: str | None,
+    administrator: str,
+    offset: int,
+) -> organizations.OrganizationPage:
+    """One page of organizations (the unfiltered first page from the snapshot when fresh)."""
+    if (search, stages, countries, service, offset) == ("", (), (), None, 0) and (
+        administrator == organizations.AdministratorFilter.ANY.value
+    ):
+        figure: organizations.OrganizationPage = _figures("organization_page").value
+        return figure
+    return _organization_page(search, stages, countries, service, administrator, offset)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _organization_page(
     search: str,
     stages: tuple[str, ...],
     countries: tuple[str, ...],
@@ -204,8 +221,21 @@ def helpdesk_times() -> helpdesk.ResponseTimes:
     return figure
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+OPEN = tuple(s.value for s in helpdesk.OPEN_STATUSES)  # the contact list's default filter
+
+
 def helpdesk_contacts(
+    statuses: tuple[str, ...], categories: tuple[str, ...], channels: tuple[str, ...], search: str
+) -> tuple[list[dict[str, Any]], int]:
+    """The newest matching contacts (those open, the default, from the snapshot when fresh)."""
+    if statuses == OPEN and not (categories or channels or search):
+        figure: tuple[list[dict[str, Any]], int] = _figures("helpdesk_contacts").value
+        return figure
+    return _helpdesk_contacts(statuses, categories, channels, search)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _helpdesk_contacts(
     statuses: tuple[str, ...], categories: tuple[str, ...], channels: tuple[str, ...], search: str
 ) -> tuple[list[dict[str, Any]], int]:
     flt = helpdesk.ContactFilter(
@@ -224,7 +254,7 @@ def helpdesk_contact(contact_id: int) -> dict[str, Any] | None:
         return helpdesk.contact_detail(session, contact_id)
 
 
-HELPDESK_FIGURES = ("helpdesk_per_day", "helpdesk_backlog", "helpdesk_times")
+HELPDESK_FIGURES = ("helpdesk_per_day", "helpdesk_backlog", "helpdesk_times", "helpdesk_contacts")
 
 
 def forget_helpdesk() -> None:
@@ -232,6 +262,6 @@ def forget_helpdesk() -> None:
     until the next refresh keeps them again)."""
     with runtime.app().unit_of_work() as session:
         snapshot.forget(session, HELPDESK_FIGURES)
-    for cached in (_figures, helpdesk_contacts):
+    for cached in (_figures, _helpdesk_contacts):
         cached.clear()
     organization_detail.clear()

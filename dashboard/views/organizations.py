@@ -55,6 +55,8 @@ def listing() -> int | None:
     """The filtered table; returns the organization chosen for the drill-down."""
     search, stages, countries, service, administrator = filters()
     first = data.organization_page(search, stages, countries, service, administrator, 0)
+    if not (search or stages or countries or service) and administrator == AdministratorFilter.ANY:
+        widgets.figures_as_of(data.as_of("organization_page"))
     total_pages = max(1, math.ceil(first.total / PAGE_SIZE))
     page_number = 1
     if total_pages > 1:

@@ -55,6 +55,13 @@ FIGURES: Mapping[str, Callable[[Session, Inputs], Any]] = {
     "helpdesk_per_day": lambda s, i: helpdesk.per_day(s, i.tz),
     "helpdesk_backlog": lambda s, i: helpdesk.backlog(s, i.now),
     "helpdesk_times": lambda s, i: helpdesk.response_times(s),
+    # The lists as a page first shows them (no search; open contacts), the first page only.
+    "helpdesk_contacts": lambda s, i: helpdesk.list_contacts(
+        s, helpdesk.ContactFilter(statuses=helpdesk.OPEN_STATUSES)
+    ),
+    "organization_page": lambda s, i: organizations.list_organizations(
+        s, organizations.OrganizationFilter(), offset=0
+    ),
 }
 
 

@@ -106,7 +106,7 @@ def test_pages_show_kept_figures_and_say_when(app: App, session: Session, world:
     healthy(at)
     assert metrics(at) == live, "the kept figures, not the organization added since"
     assert "Figures as of 09:00 (Asia/Tokyo)" in shown(at)
-    for page in ("campaigns", "migration", "followup", "helpdesk"):
+    for page in ("organizations", "campaigns", "migration", "followup", "helpdesk"):
         at = open_page(page)
         healthy(at)
         assert "Figures as of 09:00 (Asia/Tokyo)" in shown(at), page
@@ -121,3 +121,13 @@ def test_cli_refresh_keeps_every_figure(
     assert "dashboard figures kept" in result.output
     names = set(session.scalars(select(DashboardSnapshot.name)))
     assert names == set(snapshot.FIGURES)
+
+
+@pytest.mark.usefixtures("dashboard_env")
+def test_an_agents_change_drops_the_kept_helpdesk_figures(
+    app: App, session: Session, world: World
+) -> None:
+    refresh_dashboard(app)
+    data.forget_helpdesk()  # what the Helpdesk page does after an agent's change
+    names = set(session.scalars(select(DashboardSnapshot.name)))
+    assert names == set(snapshot.FIGURES) - set(data.HELPDESK_FIGURES)
