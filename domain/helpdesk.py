@@ -8,6 +8,7 @@ unambiguous; a wrong match would send an agent to the wrong customer, no match o
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
@@ -186,7 +187,12 @@ def record_contact(
 
 def reference(contact: HelpdeskContact, calendar: Calendar) -> str:
     """The number people quote: HD-<year received, local>-<id>, e.g. HD-2025-004127."""
-    return f"HD-{calendar.local(contact.received_at).year}-{contact.id:06d}"
+    return reference_of(contact.id, contact.received_at, calendar)
+
+
+def reference_of(contact_id: int, received_at: dt.datetime, calendar: Calendar) -> str:
+    """`reference` from the two values it is made of (for lists of contacts, not rows)."""
+    return f"HD-{calendar.local(received_at).year}-{contact_id:06d}"
 
 
 def acknowledge(

@@ -12,8 +12,8 @@ from dashboard import format as fmt
 from dashboard.auth import current_viewer
 from db.dashboard.helpdesk import AGE_BUCKETS, OPEN_STATUSES
 from db.enums import HelpdeskCategory, HelpdeskChannel, HelpdeskStatus
-from db.models import HelpdeskContact
-from domain.helpdesk import reference
+from domain.clock import Calendar
+from domain.helpdesk import reference_of
 from domain.helpdesk_updates import HelpdeskUpdateError, update_contact
 
 FLASH_KEY = "helpdesk_flash"
@@ -26,9 +26,9 @@ widgets.header(
 widgets.figures_as_of(data.as_of("helpdesk_backlog"))
 
 
-def ref(contact_id: int, received_at: dt.datetime) -> str:
-    # A transient row is enough for the reference format the acknowledgement email uses.
-    return reference(HelpdeskContact(id=contact_id, received_at=received_at), runtime.calendar())
+def ref(contact_id: int, received_at: dt.datetime, calendar: Calendar | None = None) -> str:
+    """The reference format the acknowledgement email uses."""
+    return reference_of(contact_id, received_at, calendar or runtime.calendar())
 
 
 @st.fragment(run_every=data.TTL)
@@ -143,10 +143,12 @@ def contact_list() -> int | None:
         f"{fmt.plural(total, 'contact')} · newest first"
         + (f" · the newest {len(rows):,} shown" if len(rows) < total else "")
     )
+    calendar = runtime.calendar()
+    refs = {r["id"]: ref(r["id"], r["received_at"], calendar) for r in rows}
     widgets.grid(
         [
             {
-                "Reference": ref(r["id"], r["received_at"]),
+                "Reference": refs[r["id"]],
                 "Received": r["received_at"],
                 "Status": fmt.label(r["status"]),
                 "Category": fmt.label(r["category"]),
@@ -161,8 +163,7 @@ def contact_list() -> int | None:
         height=320,
     )
     labels = {
-        r["id"]: f"{ref(r['id'], r['received_at'])} · {r['subject'] or fmt.label(r['category'])}"
-        for r in rows
+        r["id"]: f"{refs[r['id']]} · {r['subject'] or fmt.label(r['category'])}" for r in rows
     }
     chosen: int | None = st.selectbox(
         "Work on a contact",
