@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import functools
 import importlib
 import json
 import time
@@ -193,6 +194,7 @@ def _decode(value: Any) -> Any:
     return {k: _decode(v) for k, v in value.items()}
 
 
+@functools.cache
 def _class(name: str) -> Any:
     module, _, qualname = name.partition(":")
     if not module.startswith(_MODULES):
