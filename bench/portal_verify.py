@@ -44,7 +44,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,11 +82,18 @@ class Phase:
     requests: int = 0
     seconds: float = 0.0
     samples: list[tuple[float, float]] = field(default_factory=list)
+    server_cpu: float = 0.0  # CPU seconds of the portal's processes (not the database server's)
 
-    def add(self, requests: int, seconds: float, samples: Sequence[tuple[float, float]]) -> None:
-        self.requests += requests
-        self.seconds += seconds
-        self.samples.extend(samples)
+    def add(self, run: Run, server_cpu: float) -> None:
+        self.requests += run.requests
+        self.seconds += run.seconds
+        self.samples.extend(run.samples)
+        self.server_cpu += server_cpu
+
+    @property
+    def cpu_ms(self) -> float:
+        """Portal CPU per request: what the phase costs, whatever else the machine is doing."""
+        return self.server_cpu / self.requests * 1000
 
     @property
     def per_second(self) -> float:
@@ -105,7 +112,8 @@ class Phase:
     def line(self) -> str:
         return (
             f"{self.name:<22} {self.requests:>7,} requests  {self.per_second:>8,.0f} req/s  "
-            f"p50 {self.percentile(0.50):7.1f} ms  p99 {self.percentile(0.99):7.1f} ms"
+            f"p50 {self.percentile(0.50):7.1f} ms  p99 {self.percentile(0.99):7.1f} ms  "
+            f"CPU {self.cpu_ms:5.2f} ms/req"
         )
 
 
@@ -203,7 +211,7 @@ def verified_count(database_url: str) -> int:
 
 
 @contextmanager
-def portal_server(database_url: str, workers: int, workdir: Path) -> Iterator[str]:
+def portal_server(database_url: str, workers: int, workdir: Path) -> Iterator[tuple[str, int]]:
     with httpx.Client() as probe_client:
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
@@ -243,7 +251,7 @@ def portal_server(database_url: str, workers: int, workdir: Path) -> Iterator[st
                 if time.monotonic() > deadline:
                     raise BenchError("the portal did not answer /healthz within 120 s")
                 time.sleep(0.2)
-            yield base
+            yield base, process.pid
         finally:
             process.terminate()
             try:
@@ -378,13 +386,34 @@ def pick_driver(choice: str, workdir: Path) -> Driver:
     return WrkDriver(wrk, workdir)
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """User and system CPU of a process and its descendants (Linux /proc), in seconds."""
+    ticks = 0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            stat = Path(f"/proc/{current}/stat").read_text()
+            tasks = list(Path(f"/proc/{current}/task").iterdir())
+        except OSError:
+            continue  # gone meanwhile
+        fields = stat.rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        for task in tasks:
+            try:
+                pending.extend(int(child) for child in (task / "children").read_text().split())
+            except OSError:
+                continue
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def chunks(items: list[str], count: int) -> list[list[str]]:
     size = -(-len(items) // count)
     return [items[n : n + size] for n in range(0, len(items), size)]
 
 
 def measure(
-    driver: Driver, base: str, tokens: list[str], concurrency: int, rounds: int
+    driver: Driver, base: str, server: int, tokens: list[str], concurrency: int, rounds: int
 ) -> list[Phase]:
     """Health, page and confirmation, interleaved in `rounds` rounds over the same tokens."""
     paths = [f"/verify/{raw}" for raw in tokens]
@@ -399,11 +428,12 @@ def measure(
             (page, "GET", share),
             (confirm, "POST", share),
         ):
+            cpu_before = tree_cpu_seconds(server)
             try:
                 run = driver.run(base, method, batch, concurrency)
             except BenchError as exc:
                 raise BenchError(f"{phase.name} at {concurrency} concurrent: {exc}") from None
-            phase.add(run.requests, run.seconds, run.samples)
+            phase.add(run, tree_cpu_seconds(server) - cpu_before)
     return [ceiling, page, confirm]
 
 
@@ -454,10 +484,10 @@ def main(argv: list[str] | None = None) -> int:
                     f"seeded {len(tokens):,} tokens on {backend} "
                     f"in {time.perf_counter() - started:.1f} s"
                 )
-                with portal_server(database_url, args.workers, workdir) as base:
+                with portal_server(database_url, args.workers, workdir) as (base, pid):
                     for n, level in enumerate(levels):
                         share = tokens[n * count : (n + 1) * count]
-                        results[level] = measure(driver, base, share, level, args.rounds)
+                        results[level] = measure(driver, base, pid, share, level, args.rounds)
                 confirmed = verified_count(database_url)
                 if confirmed != len(tokens):
                     raise BenchError(f"{confirmed:,} of {len(tokens):,} registrations verified")
@@ -474,7 +504,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"concurrency {level}")
         for phase in phases:
             print("  " + phase.line())
-        print(f"  confirmations: {confirm.per_second / ceiling.per_second:.2f} of the ceiling")
+        print(
+            f"  confirmations: {confirm.per_second / ceiling.per_second:.2f} of the ceiling's "
+            f"throughput; CPU per request {ceiling.cpu_ms / confirm.cpu_ms:.2f} of its"
+        )
     ceiling, page, confirm = results[levels[0]]
     ratio = confirm.per_second / ceiling.per_second
     p99 = confirm.percentile(0.99)
@@ -499,6 +532,9 @@ def main(argv: list[str] | None = None) -> int:
                 "page_p99_ms": round(page.percentile(0.99), 1),
                 "healthz_p50_ms": round(ceiling.percentile(0.5), 1),
                 "healthz_p99_ms": round(ceiling.percentile(0.99), 1),
+                "confirm_cpu_ms": round(confirm.cpu_ms, 2),
+                "healthz_cpu_ms": round(ceiling.cpu_ms, 2),
+                "cpu_ratio": round(ceiling.cpu_ms / confirm.cpu_ms, 3),
                 "tokens": count,
                 "concurrency": levels[0],
                 "workers": args.workers,
