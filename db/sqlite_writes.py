@@ -23,6 +23,7 @@ import fcntl
 import logging
 import os
 import threading
+import weakref
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -41,6 +42,8 @@ class WriteGate:
         if database is not None:
             lock_file = database.with_name(database.name + ".write-lock")
             self._fd = os.open(lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            # An app made and dropped (tests make hundreds) must not keep its descriptor open.
+            self._closer = weakref.finalize(self, os.close, self._fd)
 
     def __enter__(self) -> None:
         self._threads.acquire()
@@ -65,7 +68,7 @@ class WriteGate:
 
     def close(self) -> None:
         if self._fd is not None:
-            os.close(self._fd)
+            self._closer()
             self._fd = None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import os
 import subprocess
 import sys
 import textwrap
@@ -125,3 +127,16 @@ def test_checkpoints_are_for_sqlite_only() -> None:
     with pytest.raises(ValueError, match="SQLite"):
         WalCheckpointer(engine)
     engine.dispose()
+
+
+def test_a_dropped_gate_closes_its_lock_file(tmp_path: Path) -> None:
+    def descriptors() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    gc.collect()
+    before = descriptors()
+    for _ in range(50):  # the portal's tests make an app, and so a gate, per test
+        with WriteGate(tmp_path / "portal.db"):
+            pass
+    gc.collect()
+    assert descriptors() <= before
