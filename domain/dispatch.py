@@ -14,22 +14,45 @@ batch and calls again until nothing is left.
   set by a conditional update, so two runs racing send one nudge. Counting from the newest link,
   not from the submission, spares a nudge to someone whose link went out a moment ago (a
   registration made long before the dispatch ran, or a link the organization just resent).
+* Confirmation: a registration still verified gets the ``registration_confirmed`` email ("you
+  are registered; on the switch date you get a link to set your password"), once: its
+  idempotency key is ``confirmed:<registration id>``, and "not sent yet" is an anti-join on the
+  outbox's unique key, so re-runs and racing runs queue nothing twice. The check does not rescan
+  every verified registration every minute. Only registrations verified since a start are looked
+  at, through the index ``ix_registrations_status_verified_at_id``: confirmations are queued in
+  the order of verification, so the start is the verification of the newest registration whose
+  confirmation is queued (found walking the index back from now, past the few verified since the
+  last run), less ``CONFIRMATION_SETTLING`` for a verification that committed late — but never
+  before ``registration_confirmed_within_days`` ago. A dispatch down for longer than that leaves
+  the older ones without this email (nothing else depends on it), and so does raising the setting
+  once newer ones were confirmed. Nothing is sent from the switch moment on: the email announces
+  the switch, and a person verified later (a helpdesk catch-up) hears from the migration's
+  activation email instead. A registration migrated, withdrawn or bounced before the dispatch ran
+  is no longer verified and gets no stale "you are registered" (nor one whose migration is rolled
+  back: it was verified long before the newest confirmation).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, String, cast, func, literal, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Exists
 
-from db.enums import RegistrationStatus
-from db.models import Registration, VerificationToken
+from db.enums import Locale, RegistrationStatus, Role
+from db.models import Message, Organization, Registration, VerificationToken
 from domain import audit
-from domain.clock import Clock
+from domain.clock import Calendar, Clock
 from domain.deliverability import MxChecker
+from domain.emails.outbox import OutboxError, OutboxItem, enqueue_many
+from domain.emails.recipients import RecipientError, check_recipient
+from domain.emails.render import render_email
+from domain.emails.rendered import RenderedEmail
+from domain.mailing import StencilCache
+from domain.organizations import name_for
 from domain.settings import Settings
 from domain.verification import expire_stale, issue_link
 
@@ -205,3 +228,188 @@ def send_nudges(
         )
         nudged += 1
     return nudged, len(due)
+
+
+# --- the "registration confirmed" email ---
+
+CONFIRMATION_TEMPLATE = "registration_confirmed"
+CONFIRMATION_KEY_PREFIX = "confirmed:"
+# What differs between two people's confirmations; the role is one of three and fixed per stencil.
+_CONFIRMATION_VALUES = ("person_name", "email", "organization_name")
+# Confirmations are queued in the order of verification; a verification that committed a little
+# after a later one was already confirmed is still found this far behind it (the portal's
+# confirmation is one short transaction).
+CONFIRMATION_SETTLING = dt.timedelta(minutes=30)
+
+
+def confirmation_key(registration_id: int) -> str:
+    """The confirmation's idempotency key: one per registration, however often dispatch runs."""
+    return f"{CONFIRMATION_KEY_PREFIX}{registration_id}"
+
+
+@dataclass
+class ConfirmationBatch:
+    sent: int = 0  # queued now (a dry run: would be queued)
+    invalid: int = 0  # addresses the outbox refuses: left out, counted
+    seen: int = 0  # registrations looked at (a full batch means: call again)
+
+
+@dataclass(frozen=True)
+class Unconfirmed:
+    registration_id: int
+    organization_id: int
+    name: str
+    email: str
+    role: Role
+    organization_name: str
+    locale: Locale
+
+
+def confirmation_horizon(clock: Clock, settings: Settings) -> dt.datetime:
+    """Verifications before this moment are not looked at (see the module notes)."""
+    return clock.now() - dt.timedelta(days=settings.registration_confirmed_within_days)
+
+
+def _confirmation_sent() -> Exists:
+    # The outbox's unique index on idempotency_key answers it, one probe per registration.
+    key = literal(CONFIRMATION_KEY_PREFIX, String) + cast(Registration.id, String)
+    return select(Message.id).where(Message.idempotency_key == key).exists()
+
+
+def _confirmed_up_to(session: Session, since: dt.datetime, now: dt.datetime) -> dt.datetime | None:
+    """When the newest registration verified since `since` whose confirmation is queued was
+    verified: walking the index back from now, usually a few rows (the newly verified) away."""
+    return session.scalar(
+        select(Registration.verified_at)
+        .where(
+            Registration.status == RegistrationStatus.VERIFIED,
+            Registration.verified_at >= since,
+            Registration.verified_at <= now,
+            _confirmation_sent(),
+        )
+        .order_by(Registration.verified_at.desc(), Registration.id.desc())
+        .limit(1)
+    )
+
+
+def confirmations_start(session: Session, clock: Clock, settings: Settings) -> dt.datetime:
+    """Verifications before this moment are not looked at (see the module notes)."""
+    now = clock.now()
+    horizon = confirmation_horizon(clock, settings)
+    confirmed = _confirmed_up_to(session, horizon, now)
+    if confirmed is None:
+        return horizon
+    return max(horizon, confirmed - CONFIRMATION_SETTLING)
+
+
+def unconfirmed(
+    session: Session, clock: Clock, settings: Settings, *, limit: int
+) -> list[Unconfirmed]:
+    """Registrations verified since the start, still verified, without their confirmation."""
+    now = clock.now()
+    if now >= Calendar.from_settings(settings).switch_at:
+        return []
+    query = (
+        select(
+            Registration.id,
+            Registration.organization_id,
+            Registration.name,
+            Registration.email,
+            Registration.role,
+            Organization.name,
+            Organization.name_local,
+            Organization.locale,
+        )
+        .join(Organization, Organization.id == Registration.organization_id)
+        .where(
+            Registration.status == RegistrationStatus.VERIFIED,
+            Registration.verified_at >= confirmations_start(session, clock, settings),
+            # A rehearsal standing on an earlier moment does not see later verifications.
+            Registration.verified_at <= now,
+            ~_confirmation_sent(),
+        )
+        .order_by(Registration.verified_at, Registration.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        # Like the other steps: a second dispatcher passes over the rows this one is handling.
+        query = query.with_for_update(skip_locked=True, of=Registration.__table__)
+    return [
+        Unconfirmed(
+            registration_id=row[0],
+            organization_id=row[1],
+            name=row[2],
+            email=row[3],
+            role=row[4],
+            organization_name=name_for(row[5], row[6], row[7]),
+            locale=row[7],
+        )
+        for row in session.execute(query)
+    ]
+
+
+def send_confirmations(
+    session: Session,
+    clock: Clock,
+    settings: Settings,
+    *,
+    limit: int = 200,
+    stencils: StencilCache | None = None,
+    dry_run: bool = False,
+) -> ConfirmationBatch:
+    """Queue the confirmation of up to `limit` newly verified registrations (see the notes).
+
+    `stencils` (shared by the batches of a run) renders each language and role once and fills
+    in the person; without it every email is rendered in full (the same bytes).
+    """
+    due = unconfirmed(session, clock, settings, limit=limit)
+    batch = ConfirmationBatch(seen=len(due))
+    if dry_run:
+        batch.sent = len(due)
+        return batch
+    items = [
+        OutboxItem(
+            key=confirmation_key(row.registration_id),
+            template=CONFIRMATION_TEMPLATE,
+            locale=row.locale,
+            to_address=row.email,
+            to_name=row.name,
+            rendered=_render_confirmation(row, settings, stencils),
+            organization_id=row.organization_id,
+            registration_id=row.registration_id,
+        )
+        for row in due
+    ]
+    try:
+        batch.sent = enqueue_many(session, items, clock=clock).created
+    except OutboxError:
+        # enqueue_many checks every row before it writes any: nothing was written yet.
+        kept = [item for item in items if _usable(item.to_address)]
+        if len(kept) == len(items):
+            raise  # not an address problem: let it be seen
+        batch.invalid = len(items) - len(kept)
+        batch.sent = enqueue_many(session, kept, clock=clock).created
+    return batch
+
+
+def _usable(address: str) -> bool:
+    try:
+        check_recipient(address)
+    except RecipientError:
+        return False
+    return True
+
+
+def _render_confirmation(
+    row: Unconfirmed, settings: Settings, stencils: StencilCache | None
+) -> RenderedEmail:
+    values: dict[str, Any] = {
+        "person_name": row.name,
+        "email": row.email,
+        "organization_name": row.organization_name,
+    }
+    fixed = {"role": row.role.value}
+    if stencils is None:
+        return render_email(CONFIRMATION_TEMPLATE, row.locale, fixed | values, settings)
+    stencil = stencils.get(CONFIRMATION_TEMPLATE, row.locale.value, fixed, _CONFIRMATION_VALUES)
+    return stencil.render(values)

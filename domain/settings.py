@@ -93,6 +93,12 @@ class Settings(BaseSettings):
         "this long, so its timing does not tell whether the address has an account.",
     )
     unverified_nudge_after_days: Annotated[int, Field(gt=0)] = 5
+    registration_confirmed_within_days: Annotated[int, Field(gt=0, le=30)] = Field(
+        default=3,
+        description="Verification dispatch sends the 'registration confirmed' email to addresses "
+        "verified within this many days (a dispatch that was down over a weekend catches up); "
+        "older verifications are not looked at again.",
+    )
 
     # --- mail ---
     mail_from: EmailStr = "no-reply@portal.example.com"

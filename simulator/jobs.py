@@ -27,6 +27,7 @@ from pathlib import Path
 from db.enums import Role
 from domain.campaign import Scheduled, followup_mailing, load_campaign, reminder_mailing
 from domain.context import App
+from domain.dispatch import CONFIRMATION_KEY_PREFIX
 from domain.emails.bounce_mailbox import MaildirBounceMailbox
 from domain.emails.bounces import process_mailbox
 from domain.followup import build_call_list, record_published
@@ -36,7 +37,12 @@ from domain.recovery import Recovered, register_for_organization
 from flows.helpdesk_ingest import ACKNOWLEDGEMENTS
 from flows.unregistered_followup import ACTOR as FOLLOWUP_ACTOR
 from flows.verification_dispatch import OWN_MESSAGES
-from tasks.dispatch import expire_stale_links, nudge_unverified, send_verification_links
+from tasks.dispatch import (
+    confirm_registrations,
+    expire_stale_links,
+    nudge_unverified,
+    send_verification_links,
+)
 from tasks.helpdesk import ingest_support_mail
 from tasks.mailing import mail_organizations, organization_batches
 from tasks.outbox import drain_outbox
@@ -60,6 +66,7 @@ class Dispatched:
     expired: int = 0
     links: int = 0
     nudged: int = 0
+    confirmed: int = 0
 
 
 @dataclass
@@ -120,9 +127,12 @@ def verification_dispatch(app: App, log: JobLog) -> Dispatched:
     expired = expire_stale_links.fn(app, False, 200)
     links = send_verification_links.fn(app, False, 200, 5_000, None)
     nudged = nudge_unverified.fn(app, False, 200, 5_000)
+    confirmed = confirm_registrations.fn(app, False, 200, 5_000)
     if links.sent or nudged:
         drain_outbox.fn(app, only_keys_prefix=OWN_MESSAGES)
-    return Dispatched(expired, links.sent, nudged)
+    if confirmed.sent:
+        drain_outbox.fn(app, only_keys_prefix=CONFIRMATION_KEY_PREFIX)
+    return Dispatched(expired, links.sent, nudged, confirmed.sent)
 
 
 def outbox_sender(app: App, log: JobLog) -> int:

@@ -14,6 +14,7 @@ from prefect.cache_policies import NO_CACHE
 from domain import dispatch
 from domain.context import App
 from domain.deliverability import MxChecker
+from domain.mailing import StencilCache
 from flows.runtime import work_session
 
 
@@ -22,6 +23,13 @@ class LinksSummary:
     sent: int = 0
     undeliverable: int = 0
     examples: list[str] = field(default_factory=list)
+    capped: bool = False  # stopped at the run's maximum; the next run continues
+
+
+@dataclass
+class ConfirmationsSummary:
+    sent: int = 0
+    invalid: int = 0  # addresses the outbox refuses (left out; looked at again next run)
     capped: bool = False  # stopped at the run's maximum; the next run continues
 
 
@@ -80,3 +88,33 @@ def nudge_unverified(app: App, dry_run: bool, batch_size: int, max_nudges: int) 
         if dry_run or seen < limit:
             break
     return total
+
+
+@task(name="confirm-registrations", cache_policy=NO_CACHE)
+def confirm_registrations(
+    app: App, dry_run: bool, batch_size: int, max_emails: int
+) -> ConfirmationsSummary:
+    """The "registration confirmed" email to the newly verified, a batch per transaction."""
+    summary = ConfirmationsSummary()
+    # One stencil per language and role for the whole run: a catch-up of thousands renders each
+    # of them once.
+    stencils = StencilCache(app.settings)
+    while True:
+        room = max_emails - summary.sent
+        if room <= 0:
+            summary.capped = True
+            return summary
+        # A dry run queues nothing, so later batches would see the same rows: it looks at
+        # everything up to the run's maximum at once.
+        limit = room if dry_run else min(batch_size, room)
+        with work_session(app, dry_run=dry_run) as session:
+            batch = dispatch.send_confirmations(
+                session, app.clock, app.settings, limit=limit, stencils=stencils, dry_run=dry_run
+            )
+        summary.sent += batch.sent
+        # Refused rows stay first in line, so each batch sees the earlier ones' again: the last
+        # batch counts them all.
+        summary.invalid = batch.invalid
+        # A batch that queued nothing would find the same rows again (refused addresses).
+        if dry_run or batch.seen < limit or not batch.sent:
+            return summary

@@ -122,11 +122,22 @@ def test_verification_dispatch_sends_the_link_within_the_run(
     )
     assert state.is_completed()
     assert state.result()["links_sent"] == 1
-    assert state.result()["delivered"] == 1
-    [received] = smtp.handler.received
-    assert received.rcpt_tos == ("p@owner.example",)
+    # The Administrator verified a minute ago: "your registration is complete".
+    assert state.result()["confirmed"] == 1
+    assert state.result()["delivered"] == 2
+    assert sorted(received.rcpt_tos for received in smtp.handler.received) == [
+        ("a@owner.example",),
+        ("p@owner.example",),
+    ]
+    confirmation = session.scalars(
+        select(Message).where(Message.template == "registration_confirmed")
+    ).one()
+    assert confirmation.to_address == "a@owner.example"
+    assert confirmation.status is MessageStatus.SENT
     report = markdown(state, "verification-dispatch")
     assert "| verification links sent to new registrations | 1 |" in report
+    assert "| 'registration confirmed' emails to the newly verified | 1 |" in report
+    assert "**Delivery** (confirmations): 1 sent" in report
     assert "MX check: off." in report
     pending = session.scalars(
         select(Registration).where(Registration.organization_id == orgs["pending"].id)
@@ -135,6 +146,7 @@ def test_verification_dispatch_sends_the_link_within_the_run(
     later = dt.datetime(2025, 7, 7, 9, 2, tzinfo=TOKYO)
     nudged = verification_dispatch(as_of=later, return_state=True)
     assert nudged.result()["nudged"] == 1
+    assert nudged.result()["confirmed"] == 0  # once is enough
     assert verification_dispatch(as_of=later, return_state=True).result()["nudged"] == 0
     session.refresh(pending)
     assert pending.nudged_at is not None
