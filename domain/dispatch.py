@@ -47,8 +47,7 @@ from db.models import Message, Organization, Registration, VerificationToken
 from domain import audit
 from domain.clock import Calendar, Clock
 from domain.deliverability import MxChecker
-from domain.emails.outbox import OutboxError, OutboxItem, enqueue_many
-from domain.emails.recipients import RecipientError, check_recipient
+from domain.emails.outbox import OutboxItem, enqueue_deliverable
 from domain.emails.render import render_email
 from domain.emails.rendered import RenderedEmail
 from domain.mailing import StencilCache
@@ -380,24 +379,9 @@ def send_confirmations(
         )
         for row in due
     ]
-    try:
-        batch.sent = enqueue_many(session, items, clock=clock).created
-    except OutboxError:
-        # enqueue_many checks every row before it writes any: nothing was written yet.
-        kept = [item for item in items if _usable(item.to_address)]
-        if len(kept) == len(items):
-            raise  # not an address problem: let it be seen
-        batch.invalid = len(items) - len(kept)
-        batch.sent = enqueue_many(session, kept, clock=clock).created
+    queued, refused = enqueue_deliverable(session, items, clock=clock)
+    batch.sent, batch.invalid = queued.created, len(refused)
     return batch
-
-
-def _usable(address: str) -> bool:
-    try:
-        check_recipient(address)
-    except RecipientError:
-        return False
-    return True
 
 
 def _render_confirmation(

@@ -24,8 +24,7 @@ from sqlalchemy.orm import Session
 from db.models import Message
 from domain.clock import Clock
 from domain.emails.catalog import TEMPLATES
-from domain.emails.outbox import OutboxError, OutboxItem, enqueue_many
-from domain.emails.recipients import RecipientError, check_recipient
+from domain.emails.outbox import OutboxItem, enqueue_deliverable, usable_address
 from domain.emails.render import render_email
 from domain.emails.rendered import RenderedEmail
 from domain.segments import (
@@ -180,7 +179,7 @@ def send_step(
             address = recipient.email.strip()
             # The outbox checks every address as it queues; a dry run queues nothing, so it
             # checks them here to count the same.
-            if dry_run and not _usable(address):
+            if dry_run and not usable_address(address):
                 result.invalid_addresses += 1
                 continue
             rendered = render(org, recipient)
@@ -217,14 +216,6 @@ def send_step(
     return result
 
 
-def _usable(address: str) -> bool:
-    try:
-        check_recipient(address)
-    except RecipientError:
-        return False
-    return True
-
-
 def _enqueue(
     session: Session,
     clock: Clock,
@@ -233,22 +224,19 @@ def _enqueue(
     result: MailingResult,
 ) -> int:
     """Queue the batch; an address on file the outbox refuses is left out and counted."""
-    try:
-        return enqueue_many(session, items, clock=clock).created
-    except OutboxError:
-        # enqueue_many checks every row before it writes any, so nothing was written yet.
+    queued, refused = enqueue_deliverable(session, items, clock=clock)
+    if refused:
+        left_out = {id(item) for item in refused}
         kept = [
             (item, segment)
             for item, segment in zip(items, segments, strict=True)
-            if _usable(item.to_address)
+            if id(item) not in left_out
         ]
-        if len(kept) == len(items):
-            raise  # not an address problem: let it be seen
-        result.invalid_addresses += len(items) - len(kept)
+        result.invalid_addresses += len(refused)
         result.planned = Counter(segment for _, segment in kept)
         usable = {item.to_address for item, _ in kept}
         result.samples = [s for s in result.samples if s.to_address in usable]
-        return enqueue_many(session, [item for item, _ in kept], clock=clock).created
+    return queued.created
 
 
 class _Renderer:

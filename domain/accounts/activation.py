@@ -90,13 +90,19 @@ def memberships_of(
     )
 
 
-def revoke(session: Session, clock: Clock, person_id: int) -> int:
-    """Kill every unused activation link of the person (a new one was sent, or it was disabled)."""
+def revoke(
+    session: Session,
+    clock: Clock,
+    person_id: int,
+    purpose: TokenPurpose = TokenPurpose.ACTIVATE_ACCOUNT,
+) -> int:
+    """Kill every unused link of the person for `purpose` (activation by default): a new one was
+    sent, one was used, or the person was disabled."""
     result = session.execute(
         update(VerificationToken)
         .where(
             VerificationToken.person_id == person_id,
-            VerificationToken.purpose == TokenPurpose.ACTIVATE_ACCOUNT,
+            VerificationToken.purpose == purpose,
             VerificationToken.used_at.is_(None),
             VerificationToken.revoked_at.is_(None),
         )

@@ -128,22 +128,6 @@ def _recent_link(
     )
 
 
-def revoke_reset_links(session: Session, clock: Clock, person_id: int) -> int:
-    """Kill every unused reset link of the person (a newer one was sent, or one was used)."""
-    result = session.execute(
-        update(VerificationToken)
-        .where(
-            VerificationToken.person_id == person_id,
-            VerificationToken.purpose == TokenPurpose.RESET_PASSWORD,
-            VerificationToken.used_at.is_(None),
-            VerificationToken.revoked_at.is_(None),
-        )
-        .values(revoked_at=clock.now())
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
 def request_link(
     session: Session,
     clock: Clock,
@@ -242,7 +226,7 @@ def _send_link(
     if purpose is TokenPurpose.ACTIVATE_ACCOUNT:
         replaced = activation.revoke(session, clock, person.id)
     else:
-        replaced = revoke_reset_links(session, clock, person.id)
+        replaced = activation.revoke(session, clock, person.id, TokenPurpose.RESET_PASSWORD)
     token = VerificationToken(
         purpose=purpose,
         token_hash=token_hash(raw),
@@ -377,7 +361,7 @@ def reset_password(
         return ResetResult(_view(clock, token, person))
     # A new hash: every session made with the old one ends at its next request.
     activation.set_password(session, clock, person, password)
-    revoke_reset_links(session, clock, person.id)
+    activation.revoke(session, clock, person.id, TokenPurpose.RESET_PASSWORD)
     # The failed log-ins that may have led here no longer lock the address out.
     throttle.clear(session, login.PER_ADDRESS.bucket, person.email)
     audit.record(

@@ -27,7 +27,7 @@ from db.inserts import insert_ignoring
 from db.models import Message
 from domain.clock import Clock, as_utc
 from domain.emails.mime import single_line
-from domain.emails.recipients import check_recipient
+from domain.emails.recipients import RecipientError, check_recipient
 from domain.emails.rendered import RenderedEmail
 
 _LIMITS = {
@@ -137,6 +137,33 @@ def enqueue_many(
         # INSERT per page of rows from one cached compilation.
         created = session.execute(_insert(session), list(rows.values())).scalars().all()
     return BulkEnqueueResult(created_keys=frozenset(created), total=len(rows))
+
+
+def enqueue_deliverable(
+    session: Session, items: Sequence[OutboxItem], *, clock: Clock
+) -> tuple[BulkEnqueueResult, list[OutboxItem]]:
+    """`enqueue_many`, leaving out the items whose address the outbox refuses (an address on
+    file can be malformed); returns the result and the items left out. Any other problem with
+    the items is raised as `enqueue_many` raises it."""
+    try:
+        return enqueue_many(session, items, clock=clock), []
+    except OutboxError:
+        # enqueue_many checks every row before it writes any, so nothing was written yet.
+        refused = [item for item in items if not usable_address(item.to_address)]
+        if not refused:
+            raise  # not an address problem: let it be seen
+        left_out = {id(item) for item in refused}
+        kept = [item for item in items if id(item) not in left_out]
+        return enqueue_many(session, kept, clock=clock), refused
+
+
+def usable_address(address: str) -> bool:
+    """Whether the outbox would take `address` as a recipient."""
+    try:
+        check_recipient(address)
+    except RecipientError:
+        return False
+    return True
 
 
 def _insert(session: Session) -> Insert:
