@@ -90,6 +90,23 @@ def memberships_of(
     )
 
 
+def consume(session: Session, token: VerificationToken, now: dt.datetime) -> bool:
+    """Mark the link used if it is still live: one conditional UPDATE, so of two requests racing
+    with the same link exactly one wins (False: it was used, revoked or expired meanwhile)."""
+    consumed = session.execute(
+        update(VerificationToken)
+        .where(
+            VerificationToken.id == token.id,
+            VerificationToken.used_at.is_(None),
+            VerificationToken.revoked_at.is_(None),
+            VerificationToken.expires_at > now,
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(consumed.rowcount)  # type: ignore[attr-defined]
+
+
 def revoke(
     session: Session,
     clock: Clock,
@@ -257,18 +274,7 @@ def activate(
     if not verdict.ok:
         return ActivationResult(view, verdict)
     now = clock.now()
-    consumed = session.execute(
-        update(VerificationToken)
-        .where(
-            VerificationToken.id == token.id,
-            VerificationToken.used_at.is_(None),
-            VerificationToken.revoked_at.is_(None),
-            VerificationToken.expires_at > now,
-        )
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if not consumed.rowcount:  # type: ignore[attr-defined]
+    if not consume(session, token, now):
         session.refresh(token)
         session.refresh(person)
         return ActivationResult(_view(session, clock, token, person))

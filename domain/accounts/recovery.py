@@ -28,7 +28,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.enums import Locale, MembershipStatus, PersonStatus, TokenPurpose
@@ -343,19 +343,7 @@ def reset_password(
     )
     if not verdict.ok:
         return ResetResult(view, verdict)
-    now = clock.now()
-    consumed = session.execute(
-        update(VerificationToken)
-        .where(
-            VerificationToken.id == token.id,
-            VerificationToken.used_at.is_(None),
-            VerificationToken.revoked_at.is_(None),
-            VerificationToken.expires_at > now,
-        )
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if not consumed.rowcount:  # type: ignore[attr-defined]
+    if not activation.consume(session, token, clock.now()):
         session.refresh(token)
         session.refresh(person)
         return ResetResult(_view(clock, token, person))
