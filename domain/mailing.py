@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -163,8 +163,35 @@ def send_step(
     sent = _keys_sent(session, mailing, first_id, last_id)
     takes_segment = "segment" in TEMPLATES[mailing.template].keys
     render = _Renderer(settings, stencils, mailing, takes_segment)
-    items: list[OutboxItem] = []
-    segments: list[Segment] = []  # of each item
+    planned = _plan(orgs, addresses, sent, mailing, render, result, dry_run)
+    if dry_run:
+        for _ in planned:
+            pass
+        return result
+    # Lazily: on PostgreSQL the outbox sends each row as it is rendered.
+    queued, refused = enqueue_deliverable(session, planned, clock=clock)
+    if refused:
+        result.invalid_addresses += len(refused)
+        result.planned.subtract(
+            by_id[org_id].segment for item in refused if (org_id := item.organization_id)
+        )
+        result.planned = +result.planned  # drop the segments left at zero
+        refused_addresses = {item.to_address for item in refused}
+        result.samples = [s for s in result.samples if s.to_address not in refused_addresses]
+    result.created = queued.created
+    return result
+
+
+def _plan(
+    orgs: list[OrgRow],
+    addresses: Mapping[int, list[Recipient]],
+    sent: set[str],
+    mailing: Mailing,
+    render: _Renderer,
+    result: MailingResult,
+    dry_run: bool,
+) -> Iterator[OutboxItem]:
+    """The step's new messages, rendered one by one as they are taken; counts into `result`."""
     for org in orgs:
         result.organizations[org.segment] += 1
         recipients = addresses.get(org.id, [])
@@ -197,46 +224,17 @@ def send_step(
                         rendered.text,
                     )
                 )
-            segments.append(org.segment)
-            items.append(
-                OutboxItem(
-                    key=key,
-                    template=mailing.template,
-                    locale=org.locale,
-                    to_address=address,
-                    to_name=recipient.name,
-                    rendered=rendered,
-                    organization_id=org.id,
-                    registration_id=recipient.registration_id,
-                    campaign_step=mailing.step,
-                )
+            yield OutboxItem(
+                key=key,
+                template=mailing.template,
+                locale=org.locale,
+                to_address=address,
+                to_name=recipient.name,
+                rendered=rendered,
+                organization_id=org.id,
+                registration_id=recipient.registration_id,
+                campaign_step=mailing.step,
             )
-    if items and not dry_run:
-        result.created = _enqueue(session, clock, items, segments, result)
-    return result
-
-
-def _enqueue(
-    session: Session,
-    clock: Clock,
-    items: list[OutboxItem],
-    segments: list[Segment],
-    result: MailingResult,
-) -> int:
-    """Queue the batch; an address on file the outbox refuses is left out and counted."""
-    queued, refused = enqueue_deliverable(session, items, clock=clock)
-    if refused:
-        left_out = {id(item) for item in refused}
-        kept = [
-            (item, segment)
-            for item, segment in zip(items, segments, strict=True)
-            if id(item) not in left_out
-        ]
-        result.invalid_addresses += len(refused)
-        result.planned = Counter(segment for _, segment in kept)
-        usable = {item.to_address for item, _ in kept}
-        result.samples = [s for s in result.samples if s.to_address in usable]
-    return queued.created
 
 
 class _Renderer:

@@ -14,7 +14,8 @@ The rendered subject and bodies are stored, so what was sent is what the row sho
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -117,42 +118,65 @@ def enqueue(
 def enqueue_many(
     session: Session, items: Iterable[OutboxItem], *, clock: Clock
 ) -> BulkEnqueueResult:
-    """Queue many messages (a campaign step) with one INSERT statement per thousand rows.
+    """Queue many messages (a campaign step) in the caller's transaction.
 
-    Every item is validated before anything is written, so a bad address in row 9,000 leaves
-    the transaction as it was. A key repeated within `items` is queued once, first one wins.
+    All or nothing: if any item is refused (`OutboxError`), none of them stays written and the
+    transaction is as it was. A key repeated within `items` is queued once, first one wins.
+    `items` may be a generator: on PostgreSQL rows are sent while later ones are still being
+    produced (rendered), so the server inserts while Python renders.
     """
     now = clock.now()
+    if session.get_bind().dialect.name == "postgresql":
+        offered: set[str] = set()
+        created = _insert_pipelined(session, _distinct_rows(items, now, offered))
+        return BulkEnqueueResult(created_keys=frozenset(created), total=len(offered))
+    # SQLite: every row is checked before any is written. Executed with a list of rows,
+    # SQLAlchemy's "insertmanyvalues" sends one multi-row INSERT per page from one compilation.
     rows: dict[str, dict[str, Any]] = {}
     for item in items:
         if item.key not in rows:
             rows[item.key] = _row(item, now)
     if not rows:
         return BulkEnqueueResult(created_keys=frozenset(), total=0)
-    if session.get_bind().dialect.name == "postgresql":
-        created = _insert_pipelined(session, list(rows.values()))
-    else:
-        # Executed with a list of rows, SQLAlchemy's "insertmanyvalues" sends one multi-row
-        # INSERT per page of rows from one cached compilation.
-        created = session.execute(_insert(session), list(rows.values())).scalars().all()
-    return BulkEnqueueResult(created_keys=frozenset(created), total=len(rows))
+    inserted = session.execute(_insert(session), list(rows.values())).scalars().all()
+    return BulkEnqueueResult(created_keys=frozenset(inserted), total=len(rows))
+
+
+def _distinct_rows(
+    items: Iterable[OutboxItem], now: dt.datetime, offered: set[str]
+) -> Iterator[dict[str, Any]]:
+    """The rows of the items whose key was not offered before, adding each key to `offered`."""
+    for item in items:
+        if item.key not in offered:
+            row = _row(item, now)
+            offered.add(item.key)
+            yield row
 
 
 def enqueue_deliverable(
-    session: Session, items: Sequence[OutboxItem], *, clock: Clock
+    session: Session, items: Iterable[OutboxItem], *, clock: Clock
 ) -> tuple[BulkEnqueueResult, list[OutboxItem]]:
     """`enqueue_many`, leaving out the items whose address the outbox refuses (an address on
     file can be malformed); returns the result and the items left out. Any other problem with
     the items is raised as `enqueue_many` raises it."""
+    pending = iter(items)
+    seen: list[OutboxItem] = []
+
+    def remembered() -> Iterator[OutboxItem]:
+        for item in pending:
+            seen.append(item)
+            yield item
+
     try:
-        return enqueue_many(session, items, clock=clock), []
+        return enqueue_many(session, remembered(), clock=clock), []
     except OutboxError:
-        # enqueue_many checks every row before it writes any, so nothing was written yet.
-        refused = [item for item in items if not usable_address(item.to_address)]
+        # enqueue_many left nothing written; `pending` resumes after the item it refused.
+        seen.extend(pending)
+        refused = [item for item in seen if not usable_address(item.to_address)]
         if not refused:
             raise  # not an address problem: let it be seen
         left_out = {id(item) for item in refused}
-        kept = [item for item in items if id(item) not in left_out]
+        kept = [item for item in seen if id(item) not in left_out]
         return enqueue_many(session, kept, clock=clock), refused
 
 
@@ -171,26 +195,40 @@ def _insert(session: Session) -> Insert:
     return statement.returning(_TABLE.c.idempotency_key)
 
 
-def _insert_pipelined(session: Session, rows: list[dict[str, Any]]) -> Sequence[str]:
+_SAVEPOINT = "switchover_outbox"
+
+
+def _insert_pipelined(session: Session, rows: Iterator[dict[str, Any]]) -> list[str]:
     """The rows through psycopg's pipelined executemany, in the session's transaction.
 
     A message row is ~7 KB. As multi-row INSERTs (SQLAlchemy's insertmanyvalues) psycopg parses
     each page's parameters anew and waits for every page's answer; one prepared single-row
     INSERT streamed in pipeline mode keeps the server busy instead: measured about twice as
-    fast on 20,000 reminder rows. RETURNING per row still says which keys were new (an empty
-    result: the key was already queued). SQLAlchemy's type processing is bypassed, so the rows
-    hold plain values (`_row` makes them so: enum values, aware datetimes).
+    fast on 20,000 reminder rows. `rows` is consumed as it is sent, so a caller that renders
+    lazily overlaps its rendering with the server's inserting (two cores, both busy). A row
+    refused midway undoes the rows before it through a savepoint. RETURNING per row still says
+    which keys were new (an empty result: the key was already queued). SQLAlchemy's type
+    processing is bypassed, so the rows hold plain values (`_row` makes them so).
     """
+    first = next(rows, None)
+    if first is None:
+        return []
     connection = session.connection()
-    statement = _insert(session).values({column: bindparam(column) for column in rows[0]})
+    statement = _insert(session).values({column: bindparam(column) for column in first})
     sql = str(statement.compile(dialect=connection.dialect))
     created: list[str] = []
     with connection.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
-        cursor.executemany(sql, rows, returning=True)
+        cursor.execute(f"SAVEPOINT {_SAVEPOINT}")
+        try:
+            cursor.executemany(sql, itertools.chain([first], rows), returning=True)
+        except OutboxError:
+            cursor.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+            raise
         while True:
             created.extend(key for (key,) in cursor.fetchall())
             if not cursor.nextset():
                 break
+        cursor.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
     return created
 
 

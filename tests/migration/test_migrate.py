@@ -33,7 +33,6 @@ from db.models import (
 )
 from domain.clock import FixedClock
 from domain.context import App
-from domain.emails.recipients import check_recipient
 from domain.migration import batch, waves, writes
 from domain.migration.activation_mail import ActivationRenderer, full_render
 from domain.migration.activation_mail import Membership as MailMembership
@@ -311,28 +310,6 @@ def test_a_failure_in_batch_k_is_isolated_then_resumed_without_duplicates(
     assert count(session, Registration, Registration.status == RegistrationStatus.MIGRATED) == 18
     again = run_wave(app, wave.id, batch_size=3)
     assert again.items == 0
-
-
-@pytest.mark.parametrize(
-    "address",
-    [
-        "taro@aoshio.example",
-        "a.b-c+d@x.co.jp",
-        "b@aoshio..example",
-        ".a@x.com",
-        "a..b@x.com",
-        "a@-x.com",
-        "a@x",
-        "ü@x.com",
-        "a b@x.com",
-        "x" * 65 + "@x.com",
-        "a@x.com.",
-        "a@" + "b" * 64 + ".com",
-    ],
-)
-def test_the_fast_address_check_accepts_only_what_the_outbox_accepts(address: str) -> None:
-    if batch.plainly_deliverable(address):
-        assert check_recipient(address) == address
 
 
 def test_bulk_activation_emails_are_the_full_render(app: App) -> None:
