@@ -206,8 +206,8 @@ def account_managers() -> list[str]:
     return figure
 
 
-def helpdesk_per_day() -> list[helpdesk.DailyContacts]:
-    figure: list[helpdesk.DailyContacts] = _figures("helpdesk_per_day").value
+def helpdesk_per_day() -> helpdesk.ContactsPerDay:
+    figure: helpdesk.ContactsPerDay = _figures("helpdesk_per_day").value
     return figure
 
 

@@ -70,17 +70,13 @@ def charts_section() -> None:
     with left:
         st.subheader("Contacts per day")
         by_channel, by_category = st.tabs(["By channel", "By category"])
-        for tab, field, order in (
-            (by_channel, "channel", [c.value for c in HelpdeskChannel]),
-            (by_category, "category", [c.value for c in HelpdeskCategory]),
+        for tab, field, counts, order in (
+            (by_channel, "channel", daily.by_channel, [c.value for c in HelpdeskChannel]),
+            (by_category, "category", daily.by_category, [c.value for c in HelpdeskCategory]),
         ):
-            totals: dict[tuple[str, str], int] = {}
-            for d in daily:
-                group = (d.day.isoformat(), getattr(d, field))
-                totals[group] = totals.get(group, 0) + d.contacts
             rows = [
-                {"day": day, field: fmt.label(value), "count": n}
-                for (day, value), n in totals.items()
+                {"day": d.day.isoformat(), field: fmt.label(d.value), "count": d.contacts}
+                for d in counts
             ]
             with tab:
                 widgets.chart(
@@ -259,7 +255,7 @@ def save(contact_id: int, seen_status: str, status: str, category: str, note: st
 flash = st.session_state.pop(FLASH_KEY, None)
 if flash:
     st.success(flash)
-if not data.helpdesk_per_day():
+if not data.helpdesk_per_day().total:
     widgets.nothing_yet(
         "No helpdesk contacts yet. Requests from the portal's contact form and the support "
         "mailbox appear here."

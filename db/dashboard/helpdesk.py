@@ -29,11 +29,22 @@ AGE_BUCKETS: tuple[tuple[str, dt.timedelta | None], ...] = (
 
 
 @dataclass(frozen=True)
-class DailyContacts:
+class DailyCount:
     day: dt.date
-    channel: str
-    category: str
+    value: str  # the channel or the category
     contacts: int
+
+
+@dataclass(frozen=True)
+class ContactsPerDay:
+    """Requests received per Tokyo day, by channel and by category (each as charted)."""
+
+    by_channel: list[DailyCount]
+    by_category: list[DailyCount]
+
+    @property
+    def total(self) -> int:
+        return sum(d.contacts for d in self.by_channel)
 
 
 @dataclass(frozen=True)
@@ -65,18 +76,19 @@ class ContactFilter:
 IS_REQUEST = HelpdeskContact.thread_of_id.is_(None)
 
 
-def per_day(session: Session, tz: ZoneInfo) -> list[DailyContacts]:
+def per_day(session: Session, tz: ZoneInfo) -> ContactsPerDay:
     day = local_day(session, HelpdeskContact.received_at, tz).label("day")
-    rows = session.execute(
-        select(day, HelpdeskContact.channel, HelpdeskContact.category, func.count())
-        .where(IS_REQUEST)
-        .group_by(day, HelpdeskContact.channel, HelpdeskContact.category)
-        .order_by(day)
-    ).all()
-    return [
-        DailyContacts(as_date(d), channel.value, category.value, int(n))
-        for d, channel, category, n in rows
-    ]
+
+    def by(column: Any) -> list[DailyCount]:
+        rows = session.execute(
+            select(day, column, func.count())
+            .where(IS_REQUEST)
+            .group_by(day, column)
+            .order_by(day, column)
+        ).all()
+        return [DailyCount(as_date(d), value.value, int(n)) for d, value, n in rows]
+
+    return ContactsPerDay(by(HelpdeskContact.channel), by(HelpdeskContact.category))
 
 
 def _at(moment: dt.datetime) -> ColumnElement[dt.datetime]:

@@ -163,7 +163,7 @@ def _encode(value: Any) -> Any:
     if isinstance(value, tuple):
         return {"~t": [_encode(v) for v in value]}
     if isinstance(value, list):
-        return [_encode(v) for v in value]
+        return _encode_rows(value) or [_encode(v) for v in value]
     if isinstance(value, dict):
         if all(isinstance(k, str) and not k.startswith("~") for k in value):
             return {k: _encode(v) for k, v in value.items()}
@@ -174,11 +174,31 @@ def _encode(value: Any) -> Any:
     raise TypeError(f"a dashboard figure cannot hold {type(value).__name__}: {value!r}")
 
 
+def _encode_rows(values: list[Any]) -> dict[str, Any] | None:
+    """A list of one dataclass as a table (names once, then rows of values): the long lists
+    (contacts per day, the call list) read back in a fraction of the time and take half the
+    room. None if `values` is not such a list."""
+    cls = type(values[0]) if values else None
+    if cls is None or not dataclasses.is_dataclass(cls) or any(type(v) is not cls for v in values):
+        return None
+    names = [f.name for f in dataclasses.fields(cls)]
+    return {
+        "~rows": _name(cls),
+        "n": names,
+        "v": [[_encode(getattr(v, name)) for name in names] for v in values],
+    }
+
+
 def _decode(value: Any) -> Any:
     if isinstance(value, list):
         return [_decode(v) for v in value]
     if not isinstance(value, dict):
         return value
+    if "~rows" in value:
+        cls, names = _class(value["~rows"]), value["n"]
+        return [
+            cls(**dict(zip(names, [_decode(v) for v in row], strict=True))) for row in value["v"]
+        ]
     if "~dt" in value:
         return dt.datetime.fromisoformat(value["~dt"])
     if "~d" in value:
