@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from db.enums import Locale, MembershipStatus, Role, TokenPurpose
 from db.expressions import one_of
+from db.inserts import insert_many
 from db.models import Membership, Organization, VerificationToken
 from domain.accounts import activation
 from domain.clock import Clock
@@ -88,53 +90,57 @@ def issue_activations(
             others[pid].append((org, role))
     result = Emails()
     tokens: list[dict[str, Any]] = []
-    messages: list[OutboxItem] = []
-    for pid in wanted:
-        if pid in live:
-            continue
-        first = first_reg[pid]
-        home = orgs[first.organization_id]
-        locale = persons.locale.get(pid) or home.locale
-        lines = sorted(
-            [MailMembership(orgs[r.organization_id].label(locale), r.role) for r in in_batch[pid]]
-            + [MailMembership(org_label(org, locale), role) for org, role in others[pid]],
-            key=lambda m: m.organization_name,
-        )
-        raw = new_token()
-        hashed = token_hash(raw)
-        tokens.append(
-            {
-                "purpose": TokenPurpose.ACTIVATE_ACCOUNT,
-                "token_hash": hashed,
-                "person_id": pid,
-                "created_at": now,
-                "expires_at": expires_at,
-            }
-        )
-        rendered = renderer.render(
-            locale,
-            first.name,
-            first.email,
-            activation.url(settings, raw),
-            expires_at,
-            lines,
-        )
-        messages.append(
-            OutboxItem(
+
+    def messages() -> Iterator[OutboxItem]:
+        for pid in wanted:
+            if pid in live:
+                continue
+            first = first_reg[pid]
+            home = orgs[first.organization_id]
+            locale = persons.locale.get(pid) or home.locale
+            lines = sorted(
+                [
+                    MailMembership(orgs[r.organization_id].label(locale), r.role)
+                    for r in in_batch[pid]
+                ]
+                + [MailMembership(org_label(org, locale), role) for org, role in others[pid]],
+                key=lambda m: m.organization_name,
+            )
+            raw = new_token()
+            hashed = token_hash(raw)
+            tokens.append(
+                {
+                    "purpose": TokenPurpose.ACTIVATE_ACCOUNT,
+                    "token_hash": hashed,
+                    "person_id": pid,
+                    "created_at": now,
+                    "expires_at": expires_at,
+                }
+            )
+            result.by_org[home.id] = result.by_org.get(home.id, 0) + 1
+            yield OutboxItem(
                 key=activation.key(pid, hashed),
                 template=activation.TEMPLATE,
                 locale=locale,
                 to_address=first.email,
                 to_name=first.name,
-                rendered=rendered,
+                rendered=renderer.render(
+                    locale,
+                    first.name,
+                    first.email,
+                    activation.url(settings, raw),
+                    expires_at,
+                    lines,
+                ),
                 organization_id=home.id,
                 person_id=pid,
             )
-        )
-        result.by_org[home.id] = result.by_org.get(home.id, 0) + 1
+
+    # Rendered as the outbox takes them: on PostgreSQL the server inserts the first messages
+    # while the later ones render. The tokens follow; nothing refers to them.
+    result.count = enqueue_many(session, messages(), clock=clock).created
     if tokens:
-        session.execute(insert(TOKENS), tokens, execution_options=writes.paged(session, 5))
-        result.count = enqueue_many(session, messages, clock=clock).created
+        insert_many(session, TOKENS, tokens)
     return result
 
 

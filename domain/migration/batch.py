@@ -24,10 +24,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from db.enums import MigrationItemStatus
+from db.inserts import insert_many
 from db.models import AuditEvent, MigrationItem, MigrationWave, Organization
 from domain.clock import Clock
 from domain.context import App
@@ -114,8 +115,6 @@ def migrate_range(
         return BatchResult()
     try:
         with app.unit_of_work() as session:
-            # The outbox's inserts (16 columns) in pages psycopg parses once; see writes.paged.
-            session.connection(execution_options=writes.paged(session, 16))
             return migrate_items(
                 session, app.clock, app.settings, wave_id, items, renderer, actor=actor
             )
@@ -301,7 +300,7 @@ def migrate_items(
         ),
         item_rows,
     )
-    session.execute(insert(AUDIT), audit_rows, execution_options=writes.paged(session, 7))
+    insert_many(session, AUDIT, audit_rows)
     result.failures = result.failures[:FAILURES_KEPT]
     result.registrations = len(migrated_ids)
     result.persons_created = len(persons.created)

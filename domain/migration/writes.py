@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, insert, or_, select, update
+from sqlalchemy import Table, bindparam, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.enums import (
@@ -23,7 +23,7 @@ from db.enums import (
     Role,
 )
 from db.expressions import one_of
-from db.inserts import insert_ignoring
+from db.inserts import insert_ignoring, insert_many
 from db.models import Membership, Organization, Person, Registration, VerificationToken
 from domain.clock import Clock
 
@@ -260,9 +260,7 @@ def write_memberships(
                 counts["already_member"] += 1
         result.by_org[oid] = counts
     if new_rows:
-        session.execute(
-            insert(MEMBERSHIPS), new_rows, execution_options=paged(session, len(new_rows[0]))
-        )
+        insert_many(session, MEMBERSHIPS, new_rows)
     if revived:
         session.execute(
             update(MEMBERSHIPS)

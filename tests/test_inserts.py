@@ -1,0 +1,123 @@
+"""insert_many: the rows read back exactly as a plain INSERT of the same rows would leave them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Table, func, insert, select
+from sqlalchemy.orm import Session
+
+from db.enums import MembershipStatus, PersonStatus, Role, TokenPurpose
+from db.inserts import insert_many
+from db.models import AuditEvent, Membership, Person, VerificationToken
+from domain.clock import FixedClock
+from tests import factories
+
+AUDIT = cast(Table, AuditEvent.__table__)
+TOKENS = cast(Table, VerificationToken.__table__)
+MEMBERSHIPS = cast(Table, Membership.__table__)
+TOKYO = ZoneInfo("Asia/Tokyo")
+PERSON_PURPOSES = (TokenPurpose.ACTIVATE_ACCOUNT, TokenPurpose.RESET_PASSWORD)  # the check says
+AT = dt.datetime(2025, 9, 28, 0, 0, 30, 123456, tzinfo=TOKYO)
+
+
+def audit_rows(tag: str) -> list[dict[str, Any]]:
+    details: list[dict[str, Any] | None] = [
+        {"wave": "canary", "registrations": [1, 2, 3], "reason": None},
+        {"name": "青潮海運株式会社", "quote": 'a "b"\tc\\d\ne', "nested": {"ok": True, "n": 1.5}},
+        None,
+        {},
+    ]
+    return [
+        {
+            "occurred_at": AT + dt.timedelta(seconds=n),
+            "actor": f"{tag}-flow",
+            "action": "migration.organization_migrated",
+            "entity_type": "migration_item",
+            "entity_id": n,
+            "organization_id": None,
+            "details": d,
+        }
+        for n, d in enumerate(details)
+    ]
+
+
+def person(session: Session, email: str) -> Person:
+    found = Person(email=email, display_name=email, status=PersonStatus.ACTIVE, created_at=AT)
+    session.add(found)
+    session.flush()
+    return found
+
+
+def read(session: Session, table: Table, order: Any, where: Any) -> list[dict[str, Any]]:
+    rows = session.execute(select(table).where(where).order_by(order)).mappings()
+    return [{k: v for k, v in row.items() if k != "id"} for row in rows]
+
+
+def test_audit_rows_with_json_and_instants_read_back_as_an_insert_leaves_them(
+    session: Session,
+) -> None:
+    session.execute(insert(AUDIT), audit_rows("insert"))
+    insert_many(session, AUDIT, audit_rows("copy"))
+    by_insert = read(session, AUDIT, AUDIT.c.id, AUDIT.c.actor == "insert-flow")
+    by_copy = read(session, AUDIT, AUDIT.c.id, AUDIT.c.actor == "copy-flow")
+    assert len(by_copy) == 4
+    for a, b in zip(by_insert, by_copy, strict=True):
+        assert {**a, "actor": "x"} == {**b, "actor": "x"}
+    assert by_copy[0]["occurred_at"] == AT  # the same instant, read back in UTC
+    assert by_copy[1]["details"]["name"] == "青潮海運株式会社"
+    # None is stored the same way by both (JSON null or SQL NULL, as the column decides).
+    sql_nulls = (
+        select(AUDIT.c.actor, func.count())
+        .where(AUDIT.c.details.is_(None))
+        .group_by(AUDIT.c.actor)
+        .order_by(AUDIT.c.actor)
+    )
+    nulls = session.execute(sql_nulls).all()
+    assert len({n for _, n in nulls}) <= 1 and len(nulls) in (0, 2)
+
+
+def test_enum_columns_and_nulls(session: Session) -> None:
+    taro = person(session, "taro@aoshio.example")
+    rows = [
+        {
+            "purpose": purpose,
+            "token_hash": f"{n:064d}",
+            "person_id": taro.id,
+            "created_at": AT,
+            "expires_at": AT + dt.timedelta(days=7),
+        }
+        for n, purpose in enumerate(PERSON_PURPOSES)
+    ]
+    insert_many(session, TOKENS, rows)
+    stored = session.scalars(select(VerificationToken).order_by(VerificationToken.id)).all()
+    assert [t.purpose for t in stored] == list(PERSON_PURPOSES)
+    assert all(t.used_at is None and t.registration_id is None for t in stored)
+    assert stored[0].expires_at == AT + dt.timedelta(days=7)
+
+
+def test_a_column_left_to_its_python_default_is_filled(session: Session, clock: FixedClock) -> None:
+    hanako = person(session, "hanako@aoshio.example")
+    org = factories.organization(session, clock)
+    # No "status": only SQLAlchemy knows its default (ACTIVE), so this takes the INSERT.
+    insert_many(
+        session,
+        MEMBERSHIPS,
+        [
+            {
+                "person_id": hanako.id,
+                "organization_id": org.id,
+                "role": Role.ADMINISTRATOR,
+                "created_at": AT,
+            }
+        ],
+    )
+    membership = session.scalars(select(Membership)).one()
+    assert (membership.status, membership.role) == (MembershipStatus.ACTIVE, Role.ADMINISTRATOR)
+
+
+def test_no_rows_is_nothing(session: Session) -> None:
+    insert_many(session, AUDIT, [])
+    assert session.scalars(select(AuditEvent)).all() == []
