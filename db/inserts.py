@@ -9,7 +9,7 @@ still roll back.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Insert, Table, insert
@@ -34,11 +34,13 @@ def insert_ignoring(session: Session, table: Any, *conflict_columns: str) -> Ins
 def insert_many(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """A plain INSERT of `rows` (each with the same keys) in the session's transaction.
 
-    On PostgreSQL the rows go through COPY: a migration batch writes thousands of small rows
-    (memberships, links, audit events), which the server takes several times faster by COPY
-    than as INSERT statements, and which psycopg formats in C. Each value passes through its
-    column's bind processing, as SQLAlchemy's INSERT would send it. A column left out that has a
-    Python-side default is filled by SQLAlchemy only: such rows take the INSERT.
+    A migration batch writes thousands of small rows (memberships, links, audit events). On
+    PostgreSQL they go through COPY, which the server takes several times faster than INSERT
+    statements and psycopg formats in C; on SQLite through the driver's own executemany of one
+    INSERT, without SQLAlchemy's per-row parameter handling. Either way each value passes
+    through its column's bind processing, so the database gets what SQLAlchemy's INSERT would
+    send. A column left out that has a Python-side default is filled by SQLAlchemy only: such
+    rows take SQLAlchemy's INSERT.
     """
     if not rows:
         return
@@ -46,19 +48,27 @@ def insert_many(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     dialect = connection.dialect
     names = list(rows[0])
     defaulted = [c for c in table.columns if c.default is not None and c.name not in rows[0]]
-    if dialect.name != "postgresql" or defaulted:
+    if dialect.name not in ("postgresql", "sqlite") or defaulted:
         session.execute(insert(table), list(rows))
         return
     processors = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
+
+    def values() -> Iterator[list[Any]]:
+        for row in rows:
+            yield [
+                v if p is None else p(v)
+                for v, p in zip([row[n] for n in names], processors, strict=True)
+            ]
+
+    # Names of the table's own columns (table.c[n] above refuses others), quoted; values bound.
     columns = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
     target = dialect.identifier_preparer.format_table(table)
-    driver = connection.connection.driver_connection
-    with (
-        driver.cursor() as cursor,  # type: ignore[union-attr]
-        cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            values = [row[name] for name in names]
-            copy.write_row(
-                [v if p is None else p(v) for v, p in zip(values, processors, strict=True)]
-            )
+    driver: Any = connection.connection.driver_connection
+    if dialect.name == "sqlite":
+        marks = ", ".join("?" * len(names))
+        statement = f"INSERT INTO {target} ({columns}) VALUES ({marks})"  # noqa: S608
+        driver.executemany(statement, values())
+        return
+    with driver.cursor() as cursor, cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
+        for row_values in values():
+            copy.write_row(row_values)

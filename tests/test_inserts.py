@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from db.enums import MembershipStatus, PersonStatus, Role, TokenPurpose
@@ -67,6 +67,11 @@ def test_audit_rows_with_json_and_instants_read_back_as_an_insert_leaves_them(
     for a, b in zip(by_insert, by_copy, strict=True):
         assert {**a, "actor": "x"} == {**b, "actor": "x"}
     assert by_copy[0]["occurred_at"] == AT  # the same instant, read back in UTC
+    # As stored, too (SQLite keeps instants as text, compared as text in queries).
+    raw = session.execute(
+        text("SELECT actor, occurred_at, details FROM audit_events WHERE entity_id = 1")
+    ).all()
+    assert len(raw) == 2 and raw[0][1:] == raw[1][1:]
     assert by_copy[1]["details"]["name"] == "青潮海運株式会社"
     # None is stored the same way by both (JSON null or SQL NULL, as the column decides).
     sql_nulls = (
