@@ -11,9 +11,6 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-SQLITE_CACHE_KIB = 64 * 1024
-
-
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the portal read while a flow writes; foreign keys are off in SQLite unless asked.
     cursor = dbapi_connection.cursor()
@@ -21,10 +18,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
-    # 64 MiB of page cache (the default is 2 MiB): a migration batch or a campaign step writes
-    # to a dozen indexes at once, and with the default their pages keep leaving the cache and
-    # coming back through the OS. A cap, taken only as pages are read.
-    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()
 
 
