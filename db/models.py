@@ -362,9 +362,9 @@ class Message(Base):
         Index("ix_messages_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_messages_organization_id", "organization_id"),
         Index("ix_messages_registration_id", "registration_id"),
-        Index("ix_messages_campaign_step_status", "campaign_step", "status"),
         # The dashboard reads the outbox through these, never its rows (which carry the bodies):
         # delivery by step and template, each step's start and audience, follow-up per organization.
+        # (campaign_step, template, status) also serves what (campaign_step, status) did.
         Index("ix_messages_campaign_step_template_status", "campaign_step", "template", "status"),
         Index(
             "ix_messages_campaign_step_organization_id_created_at_status",
