@@ -171,6 +171,34 @@ def test_enqueue_many_batches_its_rows(app: App, clock: FixedClock) -> None:
         )
 
 
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 5, 6, 7])
+def test_every_row_is_queued_however_the_rows_fall_into_statements(
+    session: Session, clock: FixedClock, count: int
+) -> None:
+    """PostgreSQL sends three rows per statement and the rest in one more: each count of rows
+    ends differently, and a key queued before may sit in any of them."""
+    put(session, clock, key="k:1")
+    items = [
+        OutboxItem(
+            key=f"k:{n}",
+            template="reminder",
+            locale="en",
+            to_address=f"u{n}@owner.example",
+            rendered=RENDERED,
+        )
+        for n in range(count)
+    ]
+    result = enqueue_many(session, iter(items), clock=clock)
+    expected = {f"k:{n}" for n in range(count)} - {"k:1"}
+    assert result.created_keys == expected
+    assert (result.total, result.existing) == (count, count - len(expected))
+    assert stored_keys(session) == {f"k:{n}" for n in range(max(count, 2))}
+
+
+def stored_keys(session: Session) -> set[str]:
+    return set(session.scalars(select(Message.idempotency_key)))
+
+
 @pytest.mark.parametrize(
     ("address", "problem"),
     [
