@@ -14,12 +14,14 @@ The rendered subject and bodies are stored, so what was sent is what the row sho
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, bindparam
+from sqlalchemy import Dialect, Insert, Table, bindparam
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from db.enums import Locale, MessageStatus
@@ -212,47 +214,44 @@ def _insert_pipelined(session: Session, rows: Iterator[dict[str, Any]]) -> list[
     inserting (two cores, both busy). A row refused midway undoes the rows before it through a
     savepoint. RETURNING says which keys were new (a key already queued returns nothing).
     SQLAlchemy's type processing is bypassed, so the rows hold plain values (`_row` makes them
-    so).
+    so). A message or two (a confirmation, a reset link) takes one plain statement.
     """
-    first = next(rows, None)
-    if first is None:
+    # The first rows are taken (and checked) before anything is sent.
+    head = list(itertools.islice(rows, _ROWS_PER_STATEMENT))
+    if not head:
         return []
     connection = session.connection()
-    columns = list(first)
-    names = [[f"{column}__{n}" for column in columns] for n in range(_ROWS_PER_STATEMENT)]
-
-    def sql(count: int) -> str:
-        values: list[dict[str, Any]] = [
-            {column: bindparam(name) for column, name in zip(columns, names[n], strict=True)}
-            for n in range(count)
-        ]
-        return str(_insert(session).values(values).compile(dialect=connection.dialect))
-
+    columns = tuple(head[0])
+    driver = connection.connection.driver_connection
+    created: list[str] = []
+    if len(head) < _ROWS_PER_STATEMENT:
+        with driver.cursor() as cursor:  # type: ignore[union-attr]
+            cursor.execute(_sql(connection.dialect, columns, len(head)), _parameters(head, columns))
+            return [key for (key,) in cursor.fetchall()]
     leftover: list[dict[str, Any]] = []
-    full = 0  # statements of _ROWS_PER_STATEMENT rows sent
 
     def statements() -> Iterator[dict[str, Any]]:
-        nonlocal full
+        yield _parameters(head, columns)
         group: list[dict[str, Any]] = []
-        for row in itertools.chain([first], rows):
+        for row in rows:
             group.append(row)
             if len(group) == _ROWS_PER_STATEMENT:
-                full += 1
-                yield _parameters(group, columns, names)
+                yield _parameters(group, columns)
                 group = []
         leftover.extend(group)
 
-    created: list[str] = []
-    with connection.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+    with driver.cursor() as cursor:  # type: ignore[union-attr]
         cursor.execute(f"SAVEPOINT {_SAVEPOINT}")
         try:
-            cursor.executemany(sql(_ROWS_PER_STATEMENT), statements(), returning=True)
-            while full:
+            sql = _sql(connection.dialect, columns, _ROWS_PER_STATEMENT)
+            cursor.executemany(sql, statements(), returning=True)
+            while True:
                 created.extend(key for (key,) in cursor.fetchall())
                 if not cursor.nextset():
                     break
             if leftover:
-                cursor.execute(sql(len(leftover)), _parameters(leftover, columns, names))
+                sql = _sql(connection.dialect, columns, len(leftover))
+                cursor.execute(sql, _parameters(leftover, columns))
                 created.extend(key for (key,) in cursor.fetchall())
         except OutboxError:
             cursor.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
@@ -261,12 +260,28 @@ def _insert_pipelined(session: Session, rows: Iterator[dict[str, Any]]) -> list[
     return created
 
 
-def _parameters(
-    group: list[dict[str, Any]], columns: list[str], names: list[list[str]]
-) -> dict[str, Any]:
+@functools.lru_cache(maxsize=16)
+def _parameter_names(columns: tuple[str, ...], count: int) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(f"{column}__{n}" for column in columns) for n in range(count))
+
+
+@functools.lru_cache(maxsize=16)
+def _sql(dialect: Dialect, columns: tuple[str, ...], count: int) -> str:
+    """The INSERT of `count` rows of `columns`, compiled once (a confirmation email per portal
+    request would otherwise compile it every time)."""
+    statement = postgresql.insert(_TABLE).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    values: list[dict[str, Any]] = [
+        {column: bindparam(name) for column, name in zip(columns, names, strict=True)}
+        for names in _parameter_names(columns, count)
+    ]
+    returning = statement.values(values).returning(_TABLE.c.idempotency_key)
+    return str(returning.compile(dialect=dialect))
+
+
+def _parameters(group: list[dict[str, Any]], columns: tuple[str, ...]) -> dict[str, Any]:
     parameters: dict[str, Any] = {}
-    for row, row_names in zip(group, names, strict=False):
-        parameters.update(zip(row_names, [row[column] for column in columns], strict=True))
+    for row, names in zip(group, _parameter_names(columns, len(group)), strict=True):
+        parameters.update(zip(names, [row[column] for column in columns], strict=True))
     return parameters
 
 
