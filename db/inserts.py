@@ -9,11 +9,13 @@ still roll back.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from sqlalchemy import Insert, Table, insert
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 
@@ -31,8 +33,9 @@ def insert_ignoring(session: Session, table: Any, *conflict_columns: str) -> Ins
     raise ValueError(f"unsupported database dialect {dialect!r}")
 
 
-def insert_many(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """A plain INSERT of `rows` (each with the same keys) in the session's transaction.
+def insert_many(session: Session, table: Table, rows: Iterable[Mapping[str, Any]]) -> int:
+    """A plain INSERT of `rows` (each with the same keys) in the session's transaction; returns
+    how many rows went in.
 
     A migration batch writes thousands of small rows (memberships, links, audit events). On
     PostgreSQL they go through COPY, which the server takes several times faster than INSERT
@@ -41,24 +44,48 @@ def insert_many(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     through its column's bind processing, so the database gets what SQLAlchemy's INSERT would
     send. A column left out that has a Python-side default is filled by SQLAlchemy only: such
     rows take SQLAlchemy's INSERT.
+
+    `rows` may be a generator: on PostgreSQL each row is sent as it comes, so a caller that
+    produces rows lazily (renders emails) overlaps its work with the server's. If the generator
+    raises midway, COPY is abandoned and the error passes on; on PostgreSQL the transaction is
+    then aborted, on SQLite the rows before it stay (run it under a savepoint, or roll back).
     """
-    if not rows:
-        return
+    pending = iter(rows)
+    first = next(pending, None)
+    if first is None:
+        return 0
     connection = session.connection()
     dialect = connection.dialect
-    names = list(rows[0])
-    defaulted = [c for c in table.columns if c.default is not None and c.name not in rows[0]]
+    names = list(first)
+    defaulted = [c for c in table.columns if c.default is not None and c.name not in first]
     if dialect.name not in ("postgresql", "sqlite") or defaulted:
-        session.execute(insert(table), list(rows))
-        return
-    processors = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
+        every = [first, *pending]
+        session.execute(insert(table), every)
+        return len(every)
+    # The columns whose values need processing (times, enums, JSON), each with a memo: most
+    # such values repeat from row to row (the batch's time, a status), and a dict lookup is a
+    # fraction of a processor call. Unhashable values (JSON documents) are processed each time.
+    processed: list[tuple[int, Callable[[Any], Any], dict[Any, Any]]] = []
+    for index, name in enumerate(names):
+        processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if processor is not None:
+            processed.append((index, processor, {}))
+    count = 0
 
     def values() -> Iterator[list[Any]]:
-        for row in rows:
-            yield [
-                v if p is None else p(v)
-                for v, p in zip([row[n] for n in names], processors, strict=True)
-            ]
+        nonlocal count
+        for row in itertools.chain((first,), pending):
+            count += 1
+            out = [row[name] for name in names]
+            for index, processor, memo in processed:
+                value = out[index]
+                try:
+                    out[index] = memo[value]
+                except KeyError:
+                    out[index] = memo[value] = processor(value)
+                except TypeError:
+                    out[index] = processor(value)
+            yield out
 
     # Names of the table's own columns (table.c[n] above refuses others), quoted; values bound.
     columns = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
@@ -67,8 +94,16 @@ def insert_many(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     if dialect.name == "sqlite":
         marks = ", ".join("?" * len(names))
         statement = f"INSERT INTO {target} ({columns}) VALUES ({marks})"  # noqa: S608
-        driver.executemany(statement, values())
-        return
-    with driver.cursor() as cursor, cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
-        for row_values in values():
-            copy.write_row(row_values)
+    else:
+        statement = f"COPY {target} ({columns}) FROM STDIN"
+    try:
+        if dialect.name == "sqlite":
+            driver.executemany(statement, values())
+        else:
+            with driver.cursor() as cursor, cursor.copy(statement) as copy:
+                for row_values in values():
+                    copy.write_row(row_values)
+    except dialect.loaded_dbapi.Error as exc:
+        # As SQLAlchemy raises them (IntegrityError for a duplicate key, ...), for the callers.
+        raise DBAPIError.instance(statement, None, exc, dialect.loaded_dbapi.Error) from exc
+    return count

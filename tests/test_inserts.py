@@ -6,7 +6,9 @@ import datetime as dt
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.enums import MembershipStatus, PersonStatus, Role, TokenPurpose
@@ -126,3 +128,40 @@ def test_a_column_left_to_its_python_default_is_filled(session: Session, clock: 
 def test_no_rows_is_nothing(session: Session) -> None:
     insert_many(session, AUDIT, [])
     assert session.scalars(select(AuditEvent)).all() == []
+
+
+def test_repeated_values_and_a_generator(session: Session) -> None:
+    """Values repeat from row to row (processed once, then remembered): equal instants given in
+    different zones, an enum member and its string, a JSON document each time."""
+    taro = person(session, "taro@aoshio.example")
+    instants = [AT, AT.astimezone(dt.UTC), AT, AT + dt.timedelta(hours=1)]
+    purposes = [TokenPurpose.ACTIVATE_ACCOUNT, "activate_account", TokenPurpose.RESET_PASSWORD]
+    rows = (
+        {
+            "purpose": purposes[n % 3],
+            "token_hash": f"{n:064d}",
+            "person_id": taro.id,
+            "created_at": instants[n % 4],
+            "expires_at": AT + dt.timedelta(days=7),
+        }
+        for n in range(12)
+    )
+    assert insert_many(session, TOKENS, rows) == 12
+    stored = session.scalars(select(VerificationToken).order_by(VerificationToken.id)).all()
+    assert [t.created_at for t in stored] == [instants[n % 4] for n in range(12)]
+    assert [t.purpose for t in stored] == [TokenPurpose(purposes[n % 3]) for n in range(12)]
+    raw = session.execute(text("SELECT created_at FROM verification_tokens ORDER BY id")).all()
+    assert raw[0] == raw[1] == raw[2] != raw[3]  # one instant, stored alike
+
+
+def test_a_duplicate_key_is_sqlalchemys_integrity_error(session: Session) -> None:
+    taro = person(session, "taro@aoshio.example")
+    row = {
+        "purpose": TokenPurpose.ACTIVATE_ACCOUNT,
+        "token_hash": "0" * 64,
+        "person_id": taro.id,
+        "created_at": AT,
+        "expires_at": AT,
+    }
+    with pytest.raises(IntegrityError):
+        insert_many(session, TOKENS, [row, row])

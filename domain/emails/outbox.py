@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from db.enums import Locale, MessageStatus
-from db.inserts import insert_ignoring
+from db.inserts import insert_ignoring, insert_many
 from db.models import Message
 from domain.clock import Clock, as_utc
 from domain.emails.mime import single_line
@@ -142,6 +142,27 @@ def enqueue_many(
         return BulkEnqueueResult(created_keys=frozenset(), total=0)
     inserted = session.execute(_insert(session), list(rows.values())).scalars().all()
     return BulkEnqueueResult(created_keys=frozenset(inserted), total=len(rows))
+
+
+def enqueue_new(session: Session, items: Iterable[OutboxItem], *, clock: Clock) -> int:
+    """Queue messages whose keys cannot be queued yet, in bulk; returns how many were queued.
+
+    For keys new by construction: each carries a fresh random token (an activation link's hash),
+    and whether the message is due at all was decided in the caller's transaction (a person with
+    a live link gets none). Such rows need no conflict check and no RETURNING, so they go as a
+    plain bulk INSERT (COPY on PostgreSQL, streamed as `items` renders). A key that is there
+    anyway breaks the unique constraint: an error, never a second email. All or nothing like
+    `enqueue_many`: an item refused (`OutboxError`) leaves none of them written.
+    """
+    now = clock.now()
+    offered: set[str] = set()
+    rows = _distinct_rows(items, now, offered)
+    if session.get_bind().dialect.name == "postgresql":
+        # COPY stops at the refused row; the savepoint takes back what went before it.
+        with session.begin_nested():
+            return insert_many(session, _TABLE, rows)
+    # SQLite's executemany keeps the rows before a failure: every row is checked first.
+    return insert_many(session, _TABLE, list(rows))
 
 
 def _distinct_rows(

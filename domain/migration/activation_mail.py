@@ -49,14 +49,18 @@ class Membership:
     role: Role
 
 
-def _cut(text: str) -> list[str]:
-    """Static text and value names, alternating (static first and last)."""
-    parts = _SPLIT.split(text)
-    return [part if index % 2 == 0 else _MARKERS[part] for index, part in enumerate(parts)]
+class _Pattern:
+    """Text cut at the value markers; filled in with a copy of its parts and one join."""
 
+    def __init__(self, text: str) -> None:
+        self.parts = _SPLIT.split(text)  # static text, marker, static text, ..., static text
+        self.names = tuple(_MARKERS[marker] for marker in self.parts[1::2])
+        self.static_length = sum(len(part) for part in self.parts[::2])
 
-def _join(parts: list[str], values: Mapping[str, str]) -> str:
-    return "".join(part if index % 2 == 0 else values[part] for index, part in enumerate(parts))
+    def fill(self, values: Mapping[str, str]) -> str:
+        parts = self.parts.copy()
+        parts[1::2] = [values[name] for name in self.names]
+        return "".join(parts)
 
 
 class _Layout:
@@ -80,9 +84,11 @@ class _Layout:
             [Membership("QzOrganizationNameQz", role)],
         )
         self.subject = marked.subject
-        self.html = _cut(marked.html)
-        self.lines = [_cut(line) for line in marked.text.split("\n")]
+        self.html = _Pattern(marked.html)
+        self.text = _Pattern(marked.text)
         marker_lines = [line for line in marked.text.split("\n") if _SPLIT.search(line)]
+        # English lines over 76 columns are wrapped: the lines holding values are measured.
+        self.value_lines = [_Pattern(line) for line in marker_lines]
         self.enabled = not _SPLIT.search(marked.subject) and not (
             locale is Locale.EN and any(len(line) > TEXT_WIDTH for line in marker_lines)
         )
@@ -92,18 +98,16 @@ class _Layout:
         if not self.enabled or not all(_fits(v) for v in (name, email, url, organization)):
             return None
         values = {"name": name, "email": email, "url": url, "organization": organization}
-        lines = []
-        for parts in self.lines:
-            if len(parts) == 1:
-                lines.append(parts[0])
-                continue
-            line = _join(parts, values)
-            if self.locale is Locale.EN and len(line) > TEXT_WIDTH and " " in line.strip():
-                return None  # render_email would wrap this line
-            lines.append(line)
+        if self.locale is Locale.EN:
+            for line in self.value_lines:
+                length = line.static_length + sum(len(values[n]) for n in line.names)
+                if length > TEXT_WIDTH and " " in line.fill(values).strip():
+                    return None  # render_email would wrap this line
         escaped = {key: str(escape(value)) for key, value in values.items()}
         filled = RenderedEmail(
-            subject=self.subject, text="\n".join(lines), html=_join(self.html, escaped)
+            subject=self.subject,
+            text=self.text.fill(values),
+            html=self.html.fill(escaped),
         )
         if not self.verified:
             expected = full_render(

@@ -22,7 +22,7 @@ from db.inserts import insert_many
 from db.models import Membership, Organization, VerificationToken
 from domain.accounts import activation
 from domain.clock import Clock
-from domain.emails.outbox import OutboxItem, enqueue_many
+from domain.emails.outbox import OutboxItem, enqueue_new
 from domain.migration import writes
 from domain.migration.activation_mail import ActivationRenderer
 from domain.migration.activation_mail import Membership as MailMembership
@@ -137,8 +137,9 @@ def issue_activations(
             )
 
     # Rendered as the outbox takes them: on PostgreSQL the server inserts the first messages
-    # while the later ones render. The tokens follow; nothing refers to them.
-    result.count = enqueue_many(session, messages(), clock=clock).created
+    # while the later ones render. Their keys hold the new token's hash, so they are new: no
+    # conflict check is needed (`enqueue_new`). The tokens follow; nothing refers to them.
+    result.count = enqueue_new(session, messages(), clock=clock)
     if tokens:
         insert_many(session, TOKENS, tokens)
     return result

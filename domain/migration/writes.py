@@ -12,7 +12,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, or_, select, update
+from sqlalchemy import Table, bindparam, case, func, literal, or_, select, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from db.enums import (
@@ -31,19 +33,6 @@ PERSONS = cast(Table, Person.__table__)
 MEMBERSHIPS = cast(Table, Membership.__table__)
 TOKENS = cast(Table, VerificationToken.__table__)
 CHUNK = 5_000  # ids per IN list: far inside both databases' limits on bound parameters
-
-
-# psycopg turns a statement's placeholders into PostgreSQL's in Python, and caches the result
-# only for statements with at most 50 parameters. An executemany sent as pages of 1,000 rows (the
-# default) is parsed anew for every page; pages that stay under 50 parameters are parsed once.
-PSYCOPG_CACHED_PARAMETERS = 50
-
-
-def paged(session: Session, columns: int) -> dict[str, Any]:
-    """Execution options for a many-row INSERT of `columns` columns (PostgreSQL only)."""
-    if session.get_bind().dialect.name != "postgresql":
-        return {}
-    return {"insertmanyvalues_page_size": max(1, PSYCOPG_CACHED_PARAMETERS // columns)}
 
 
 def chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
@@ -144,38 +133,25 @@ def upsert_persons(
                 result.pending.add(pid)
     missing = [e for e in emails if e not in result.ids]
     if missing:
-        rows = [
-            {
-                "email": email,
-                "display_name": names[email],
-                "status": PersonStatus.PENDING_ACTIVATION,
-                "created_at": now,
-            }
-            for email in missing
-        ]
-        # Without RETURNING: an executemany, as fast as a plain insert. An address created by
-        # someone else meanwhile (an invitation accepted) is skipped by the conflict clause and
-        # found by the select below, with its password: it is reused, not counted as created.
-        session.execute(
-            insert_ignoring(session, PERSONS, "email"),
-            rows,
-            execution_options=paged(session, len(rows[0])),
-        )
-        for chunk in chunks(missing):
-            for pid, email, created_at, has_password in session.execute(
+        # RETURNING names the rows this statement inserted: exactly the persons created. An
+        # address created by someone else meanwhile (an invitation accepted, another batch) is
+        # skipped by the conflict clause and found by the select below: reused, not created.
+        for pid, email in _insert_persons(session, missing, names, now):
+            result.ids[email] = pid
+            result.locale[pid] = None
+            result.pending.add(pid)
+            result.created.add(pid)
+        raced = [e for e in missing if e not in result.ids]
+        for chunk in chunks(raced):
+            for pid, email, has_password, locale in session.execute(
                 select(
-                    Person.id,
-                    Person.email,
-                    Person.created_at,
-                    Person.password_hash.is_not(None),
+                    Person.id, Person.email, Person.password_hash.is_not(None), Person.locale
                 ).where(one_of(Person.email, chunk))
             ):
                 result.ids[email] = pid
-                result.locale[pid] = None
+                result.locale[pid] = locale
                 if not has_password:
                     result.pending.add(pid)
-                    if created_at == now:
-                        result.created.add(pid)
     if disabled:
         # Back after a rollback: active again if they had set a password, else awaiting it.
         session.execute(
@@ -190,6 +166,54 @@ def upsert_persons(
             .execution_options(synchronize_session=False)
         )
     return result
+
+
+def _insert_persons(
+    session: Session, emails: Sequence[str], names: dict[str, str], now: dt.datetime
+) -> list[tuple[int, str]]:
+    """Insert a person per address unless it exists; (id, email) of the rows inserted."""
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement whose rows come from two array parameters: the server makes the rows,
+        # where an executemany would send and parse a statement per handful of rows.
+        given = (
+            func.unnest(
+                bindparam("emails", type_=ARRAY(PERSONS.c.email.type)),
+                bindparam("names", type_=ARRAY(PERSONS.c.display_name.type)),
+            )
+            .table_valued("email", "display_name")
+            .render_derived()
+        )
+        statement = (
+            postgresql.insert(PERSONS)
+            .from_select(
+                ["email", "display_name", "status", "created_at"],
+                select(
+                    given.c.email,
+                    given.c.display_name,
+                    literal(PersonStatus.PENDING_ACTIVATION, PERSONS.c.status.type),
+                    literal(now, PERSONS.c.created_at.type),
+                ),
+            )
+            .on_conflict_do_nothing(index_elements=["email"])
+            .returning(PERSONS.c.id, PERSONS.c.email)
+        )
+        rows = session.execute(
+            statement, {"emails": list(emails), "names": [names[e] for e in emails]}
+        )
+        return [(int(pid), email) for pid, email in rows]
+    inserted = session.execute(
+        insert_ignoring(session, PERSONS, "email").returning(PERSONS.c.id, PERSONS.c.email),
+        [
+            {
+                "email": email,
+                "display_name": names[email],
+                "status": PersonStatus.PENDING_ACTIVATION,
+                "created_at": now,
+            }
+            for email in emails
+        ],
+    )
+    return [(int(pid), email) for pid, email in inserted]
 
 
 @dataclass

@@ -327,3 +327,24 @@ def test_bulk_activation_emails_are_the_full_render(app: App) -> None:
         got = renderer.render(locale, name, "p@x.example", url, expires, line)
         assert got == full_render(app.settings, locale, name, "p@x.example", url, expires, line)
     assert (renderer.fast, renderer.slow) == (2, 2)
+
+
+def test_bulk_activation_emails_stay_the_full_render_after_the_first(app: App) -> None:
+    """Every later email of a layout (filled in, not checked) still equals the full render:
+    values with braces and markup, and English lines just under and over 76 columns."""
+    renderer = ActivationRenderer(app.settings)
+    expires = dt.datetime(2025, 10, 5, tzinfo=dt.UTC)
+    url = "http://127.0.0.1:8000/activate/" + "b" * 43
+    names = ["Ann Lee", "{name} O'Brien", "Jo & <Co>", "山田 太郎", "X" * 60, "Y" * 70 + " Z"]
+    orgs = ["Plain Org", "{0} Shipping {x}", "Aoshio & Sons <Tokyo>", "Org " + "n" * 55, "O " * 40]
+    emails = ["p@x.example", "a.very.long.address.of.somebody@subdomain.example.co.jp"]
+    for locale in (Locale.EN, Locale.JA):
+        for role in (Role.ADMINISTRATOR, Role.NORMAL):
+            for name in names:
+                for org in orgs:
+                    for email in emails:
+                        line = [MailMembership(org, role)]
+                        got = renderer.render(locale, name, email, url, expires, line)
+                        want = full_render(app.settings, locale, name, email, url, expires, line)
+                        assert got == want, (locale, role, name, org, email)
+    assert renderer.fast > renderer.slow > 0
