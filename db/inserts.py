@@ -10,11 +10,12 @@ still roll back.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Insert, Table, insert
+from sqlalchemy import Insert, Table, bindparam, func, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -107,3 +108,78 @@ def insert_many(session: Session, table: Table, rows: Iterable[Mapping[str, Any]
         # As SQLAlchemy raises them (IntegrityError for a duplicate key, ...), for the callers.
         raise DBAPIError.instance(statement, None, exc, dialect.loaded_dbapi.Error) from exc
     return count
+
+
+def update_many(
+    session: Session,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    key: str = "id",
+    also: Mapping[str, Any] | None = None,
+) -> None:
+    """``UPDATE table SET <the row's other columns>, <also> WHERE key = <the row's key>`` for
+    each of `rows` (each with the same keys, `key` among them), in the session's transaction.
+
+    `also` sets columns alike for every row, to values or SQL expressions (``attempts + 1``).
+    On PostgreSQL this is one statement whose rows come from array parameters (``UPDATE … FROM
+    unnest(…)``), not a statement per row; on SQLite the driver's own executemany, without
+    SQLAlchemy's per-row parameter handling. Values pass through their columns' processing.
+    """
+    if not rows:
+        return
+    names = list(rows[0])
+    if key not in names:
+        raise ValueError(f"the rows must carry the key column {key!r}")
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name == "postgresql":
+        given = (
+            func.unnest(*[bindparam(f"u_{n}", type_=ARRAY(table.c[n].type)) for n in names])
+            .table_valued(*names)
+            .render_derived()
+        )
+        statement = (
+            update(table)
+            .where(table.c[key] == given.c[key])
+            .values({**{n: given.c[n] for n in names if n != key}, **(also or {})})
+        )
+        session.execute(statement, {f"u_{n}": [row[n] for row in rows] for n in names})
+        return
+    statement = (
+        update(table)
+        .where(table.c[key] == bindparam(f"u_{key}"))
+        .values({**{n: bindparam(f"u_{n}") for n in names if n != key}, **(also or {})})
+    )
+    if dialect.name != "sqlite":
+        session.execute(statement, [{f"u_{n}": row[n] for n in names} for row in rows])
+        return
+    compiled = statement.compile(dialect=dialect)
+    order = compiled.positiontup or []
+    # Each placeholder: a row's value (u_<column>), or the one value of `also` bound there.
+    slots: list[tuple[str | None, Any, Callable[[Any], Any] | None]] = []
+    for name in order:
+        bound = compiled.binds[name]
+        processor = bound.type.dialect_impl(dialect).bind_processor(dialect)
+        if name.startswith("u_") and name[2:] in names:
+            slots.append((name[2:], None, processor))
+        else:
+            fixed = bound.effective_value
+            slots.append((None, fixed if processor is None else processor(fixed), None))
+
+    def values() -> Iterator[list[Any]]:
+        for row in rows:
+            out = []
+            for column, fixed, processor in slots:
+                if column is None:
+                    out.append(fixed)
+                else:
+                    value = row[column]
+                    out.append(value if processor is None else processor(value))
+            yield out
+
+    driver: Any = connection.connection.driver_connection
+    try:
+        driver.executemany(compiled.string, values())
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(compiled.string, None, exc, dialect.loaded_dbapi.Error) from exc

@@ -7,19 +7,34 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db.enums import MembershipStatus, PersonStatus, Role, TokenPurpose
-from db.inserts import insert_many
-from db.models import AuditEvent, Membership, Person, VerificationToken
+from db.enums import (
+    MembershipStatus,
+    MigrationItemStatus,
+    PersonStatus,
+    Role,
+    TokenPurpose,
+    WaveStatus,
+)
+from db.inserts import insert_many, update_many
+from db.models import (
+    AuditEvent,
+    Membership,
+    MigrationItem,
+    MigrationWave,
+    Person,
+    VerificationToken,
+)
 from domain.clock import FixedClock
 from tests import factories
 
 AUDIT = cast(Table, AuditEvent.__table__)
 TOKENS = cast(Table, VerificationToken.__table__)
 MEMBERSHIPS = cast(Table, Membership.__table__)
+ITEMS = cast(Table, MigrationItem.__table__)
 TOKYO = ZoneInfo("Asia/Tokyo")
 PERSON_PURPOSES = (TokenPurpose.ACTIVATE_ACCOUNT, TokenPurpose.RESET_PASSWORD)  # the check says
 AT = dt.datetime(2025, 9, 28, 0, 0, 30, 123456, tzinfo=TOKYO)
@@ -165,3 +180,71 @@ def test_a_duplicate_key_is_sqlalchemys_integrity_error(session: Session) -> Non
     }
     with pytest.raises(IntegrityError):
         insert_many(session, TOKENS, [row, row])
+
+
+def item_rows(session: Session, clock: FixedClock, count: int) -> list[int]:
+    wave = MigrationWave(name="canary", position=0, status=WaveStatus.PLANNED, created_at=AT)
+    session.add(wave)
+    session.flush()
+    ids = []
+    for n in range(count):
+        org = factories.organization(session, clock)
+        item = MigrationItem(
+            wave_id=wave.id, organization_id=org.id, updated_at=AT, details={"n": n}
+        )
+        session.add(item)
+        session.flush()
+        ids.append(item.id)
+    return ids
+
+
+def test_update_many_leaves_what_an_update_per_row_leaves(
+    session: Session, clock: FixedClock
+) -> None:
+    ids = item_rows(session, clock, 8)
+    details: list[dict[str, Any] | None] = [
+        {"registrations": [1, 2], "not_migrated": {}, "at": "2025-09-28T00:00:00+00:00"},
+        {"name": "青潮海運株式会社", "quote": 'a "b"\tc\\d\ne', "nested": {"ok": True}},
+        None,
+        {},
+    ]
+    changes = [
+        {
+            "id": item_id,
+            "status": MigrationItemStatus.MIGRATED if n % 2 else MigrationItemStatus.FAILED,
+            "reason": None if n % 2 else f"reason {n} 'quoted'",
+            "details": details[n % 4],
+        }
+        for n, item_id in enumerate(ids)
+    ]
+    later = AT + dt.timedelta(hours=2)
+    also = {"attempts": ITEMS.c.attempts + 1, "updated_at": later}
+    half = len(ids) // 2
+    update_many(session, ITEMS, changes[:half], also=also)
+    for change in changes[half:]:  # the same through SQLAlchemy, one row at a time
+        session.execute(
+            update(ITEMS)
+            .where(ITEMS.c.id == change["id"])
+            .values(
+                status=change["status"],
+                reason=change["reason"],
+                details=change["details"],
+                **also,
+            )
+        )
+    stored = read(session, ITEMS, ITEMS.c.id, ITEMS.c.id.in_(ids))
+    for n, row in enumerate(stored):
+        assert row["status"] == changes[n]["status"]
+        assert row["reason"] == changes[n]["reason"]
+        assert row["details"] == changes[n]["details"]
+        assert (row["attempts"], row["updated_at"]) == (1, later)
+    raw = session.execute(
+        text("SELECT id, details, updated_at FROM migration_items ORDER BY id")
+    ).all()
+    assert raw[0][1:] == raw[4][1:] and raw[2][1:] == raw[6][1:]  # stored alike, bytes too
+
+
+def test_update_many_wants_the_key(session: Session) -> None:
+    with pytest.raises(ValueError, match="key column 'id'"):
+        update_many(session, ITEMS, [{"status": MigrationItemStatus.FAILED}])
+    update_many(session, ITEMS, [])  # nothing to do

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from db.enums import MigrationItemStatus
@@ -40,7 +40,6 @@ from domain.settings import Settings
 
 log = logging.getLogger(__name__)
 
-ITEMS = cast(Table, MigrationItem.__table__)
 AUDIT = cast(Table, AuditEvent.__table__)
 NO_ADMINISTRATOR = "no verified Administrator"
 NOTHING_TO_MIGRATE = "no verified registration left to migrate"
@@ -268,7 +267,7 @@ def migrate_items(
             result.skipped += 1
             action = "migration.organization_skipped"
         result.not_migrated += len(behind)
-        item_rows.append({"b_id": item_id, "status": status, "reason": reason, "details": details})
+        item_rows.append({"id": item_id, "status": status, "reason": reason, "details": details})
         audit_rows.append(
             {
                 "occurred_at": now,
@@ -288,18 +287,7 @@ def migrate_items(
                 },
             }
         )
-    session.execute(
-        update(ITEMS)
-        .where(ITEMS.c.id == bindparam("b_id"))
-        .values(
-            status=bindparam("status"),
-            reason=bindparam("reason"),
-            details=bindparam("details"),
-            attempts=ITEMS.c.attempts + 1,
-            updated_at=now,
-        ),
-        item_rows,
-    )
+    writes.record_items(session, item_rows, now)
     insert_many(session, AUDIT, audit_rows)
     result.failures = result.failures[:FAILURES_KEPT]
     result.registrations = len(migrated_ids)

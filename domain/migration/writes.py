@@ -25,13 +25,21 @@ from db.enums import (
     Role,
 )
 from db.expressions import one_of
-from db.inserts import insert_ignoring, insert_many
-from db.models import Membership, Organization, Person, Registration, VerificationToken
+from db.inserts import insert_ignoring, insert_many, update_many
+from db.models import (
+    Membership,
+    MigrationItem,
+    Organization,
+    Person,
+    Registration,
+    VerificationToken,
+)
 from domain.clock import Clock
 
 PERSONS = cast(Table, Person.__table__)
 MEMBERSHIPS = cast(Table, Membership.__table__)
 TOKENS = cast(Table, VerificationToken.__table__)
+ITEMS = cast(Table, MigrationItem.__table__)
 CHUNK = 5_000  # ids per IN list: far inside both databases' limits on bound parameters
 
 
@@ -340,3 +348,8 @@ def disable_legacy(session: Session, org_ids: Sequence[int], now: dt.datetime) -
             )
             .execution_options(synchronize_session=False)
         )
+
+
+def record_items(session: Session, rows: Sequence[dict[str, Any]], now: dt.datetime) -> None:
+    """Each item's outcome: `rows` of id, status, reason and details; one attempt more."""
+    update_many(session, ITEMS, rows, also={"attempts": ITEMS.c.attempts + 1, "updated_at": now})
