@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections import deque
 from typing import Annotated, Any
 
 from prefect import flow
+from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from pydantic import Field
 
-from db.enums import MigrationRunStatus
+from db.enums import MigrationRunStatus, WaveStatus
 from db.models import MigrationWave
 from domain.context import App
 from domain.migration import preflight, runs, waves
@@ -50,6 +52,7 @@ def login_migration(
     batch_size: Annotated[int, Field(ge=1, le=5_000)] = 500,
     max_failure_rate: Annotated[float, Field(ge=0, le=1)] = 0.02,
     only_wave: str | None = None,
+    concurrent_batches: Annotated[int, Field(ge=1, le=8)] = 2,
 ) -> dict[str, Any]:
     """Move every organization with a verified registration to individual log-ins.
 
@@ -64,6 +67,8 @@ def login_migration(
         batch_size: Organizations per task (and per database transaction).
         max_failure_rate: Halt a wave when more than this share of its organizations failed.
         only_wave: Run only this wave, also one that was rolled back (to migrate it again).
+        concurrent_batches: Batches in flight at once on PostgreSQL: one prepares its emails
+            while the database writes another's. SQLite has one writer: one at a time there.
     """
     request = PlanRequest(
         canary=tuple(canary or ()),
@@ -82,6 +87,7 @@ def login_migration(
             "batch_size": batch_size,
             "max_failure_rate": max_failure_rate,
             "only_wave": only_wave,
+            "concurrent_batches": concurrent_batches,
         }
         with app.unit_of_work() as session:
             run = runs.start(
@@ -103,7 +109,8 @@ def login_migration(
             ),
             f"login-migration preflight: {pre.organizations} organizations in {len(to_run)} waves",
         )
-        return _migrate(app, run.id, wave_ids, batch_size, max_failure_rate, only_wave)
+        concurrent = concurrent_batches if app.engine.dialect.name == "postgresql" else 1
+        return _migrate(app, run.id, wave_ids, batch_size, max_failure_rate, only_wave, concurrent)
 
 
 def _preflight_only(app: App, request: PlanRequest, only_wave: str | None) -> dict[str, Any]:
@@ -137,6 +144,7 @@ def _migrate(
     batch_size: int,
     max_failure_rate: float,
     only_wave: str | None,
+    concurrent: int,
 ) -> dict[str, Any]:
     renderer = ActivationRenderer(app.settings)
     outcomes: list[reports.WaveOutcome] = []
@@ -144,8 +152,10 @@ def _migrate(
     closed: UnregisteredResult | None = None
     try:
         for wave_id, name in wave_ids:
-            outcome = _run_wave(app, wave_id, name, batch_size, max_failure_rate, renderer)
+            # Listed before it runs: a wave that stops on an error still counts what it did.
+            outcome = reports.WaveOutcome(name=name)
             outcomes.append(outcome)
+            _run_wave(app, wave_id, outcome, batch_size, max_failure_rate, renderer, concurrent)
             if outcome.halt_reason:
                 halted = f"wave {name}: {outcome.halt_reason}"
                 break
@@ -185,37 +195,56 @@ def _migrate(
 def _run_wave(
     app: App,
     wave_id: int,
-    name: str,
+    outcome: reports.WaveOutcome,
     batch_size: int,
     max_failure_rate: float,
     renderer: ActivationRenderer,
-) -> reports.WaveOutcome:
+    concurrent: int,
+) -> None:
     started = time.perf_counter()
-    outcome = reports.WaveOutcome(name=name)
+    name = outcome.name
     with app.unit_of_work() as session:
         wave = session.get_one(MigrationWave, wave_id)
         statuses = waves.begin(session, app.clock, wave, actor=ACTOR)
-        ranges = item_ranges(session, wave_id, statuses, batch_size)
-    try:
-        for first_id, last_id in ranges:
-            outcome.result.merge(
-                migrate_organizations(
+        ranges = iter(item_ranges(session, wave_id, statuses, batch_size))
+    in_flight: deque[PrefectFuture[BatchResult]] = deque()
+
+    def submit() -> None:
+        while len(in_flight) < concurrent and (found := next(ranges, None)):
+            first_id, last_id = found
+            in_flight.append(
+                migrate_organizations.submit(
                     app, wave_id, name, first_id, last_id, statuses, renderer, ACTOR
                 )
             )
-            with app.sessions() as session:
-                reason = waves.failure_reason(waves.tally(session, wave_id), max_failure_rate)
-            if reason:
-                with app.unit_of_work() as session:
-                    waves.halt(
-                        session,
-                        app.clock,
-                        session.get_one(MigrationWave, wave_id),
-                        reason,
-                        actor=ACTOR,
-                    )
-                outcome.halt_reason = reason
-                break
+
+    try:
+        try:
+            submit()
+            while in_flight:
+                outcome.result.merge(in_flight.popleft().result())
+                with app.sessions() as session:
+                    reason = waves.failure_reason(waves.tally(session, wave_id), max_failure_rate)
+                if reason:
+                    outcome.halt_reason = reason
+                    break
+                submit()
+        finally:
+            # Batches already running finish (each commits whole organizations or nothing) and
+            # count, also after a halt or an error; no batch is left writing behind the halt.
+            for future in in_flight:
+                future.wait()
+                if future.state.is_completed():
+                    outcome.result.merge(future.result())
+        if outcome.halt_reason:
+            with app.unit_of_work() as session:
+                waves.halt(
+                    session,
+                    app.clock,
+                    session.get_one(MigrationWave, wave_id),
+                    outcome.halt_reason,
+                    actor=ACTOR,
+                )
         else:
             with app.unit_of_work() as session:
                 wave = session.get_one(MigrationWave, wave_id)
@@ -232,12 +261,13 @@ def _run_wave(
                 f"the run stopped on an error ({describe(exc)}); a re-run resumes",
                 actor=ACTOR,
             )
+        outcome.status = WaveStatus.HALTED.value
+        outcome.seconds = time.perf_counter() - started
         raise
     with app.sessions() as session:
         outcome.status = session.get_one(MigrationWave, wave_id).status.value
         outcome.counts = waves.tally(session, wave_id).counts
     outcome.seconds = time.perf_counter() - started
-    return outcome
 
 
 def _counts(result: BatchResult) -> dict[str, int]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -158,11 +159,15 @@ def full_render(
 
 
 class ActivationRenderer:
-    """Shared by every batch of a run: layouts are made once per language, role and expiry."""
+    """Shared by every batch of a run: layouts are made once per language, role and expiry.
+
+    Batches may run in threads side by side: the layouts and the counts are kept under a lock.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._layouts: dict[tuple[Locale, Role, dt.datetime], _Layout] = {}
+        self._lock = threading.Lock()
         self.fast = 0
         self.slow = 0
 
@@ -176,17 +181,25 @@ class ActivationRenderer:
         memberships: Sequence[Membership],
     ) -> RenderedEmail:
         if len(memberships) == 1:
-            key = (locale, memberships[0].role, expires_at)
+            found = self._layout(locale, memberships[0].role, expires_at).render(
+                name, email, url, memberships[0].organization_name
+            )
+            if found is not None:
+                with self._lock:
+                    self.fast += 1
+                return found
+        with self._lock:
+            self.slow += 1
+        return full_render(self.settings, locale, name, email, url, expires_at, memberships)
+
+    def _layout(self, locale: Locale, role: Role, expires_at: dt.datetime) -> _Layout:
+        key = (locale, role, expires_at)
+        with self._lock:
             layout = self._layouts.get(key)
             if layout is None:
                 # One expiry per batch: drop layouts of earlier batches so the cache stays small.
                 if len(self._layouts) > 24:
                     self._layouts.clear()
-                layout = _Layout(locale, memberships[0].role, expires_at, self.settings)
+                layout = _Layout(locale, role, expires_at, self.settings)
                 self._layouts[key] = layout
-            found = layout.render(name, email, url, memberships[0].organization_name)
-            if found is not None:
-                self.fast += 1
-                return found
-        self.slow += 1
-        return full_render(self.settings, locale, name, email, url, expires_at, memberships)
+            return layout

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from db.enums import Locale, MembershipStatus, Role, TokenPurpose
 from db.expressions import one_of
 from db.inserts import insert_many
-from db.models import Membership, Organization, VerificationToken
+from db.models import Membership, Organization, Person, VerificationToken
 from domain.accounts import activation
 from domain.clock import Clock
 from domain.emails.outbox import OutboxItem, enqueue_new
@@ -63,7 +63,19 @@ def issue_activations(
     live: set[int] = set()
     others: dict[int, list[tuple[Organization, Role]]] = defaultdict(list)
     batch_orgs = list(usable)
+    postgres = session.get_bind().dialect.name == "postgresql"
     for chunk in writes.chunks(wanted):
+        if postgres:
+            # Batches run side by side on PostgreSQL, and a person may be in two of them: the
+            # person's row is locked (in id order, so two batches never wait on each other)
+            # until this batch commits; the other batch then finds this one's link below and
+            # sends nothing. (SQLite runs one writer at a time.)
+            session.execute(
+                select(Person.id)
+                .where(one_of(Person.id, chunk))
+                .order_by(Person.id)
+                .with_for_update(key_share=True)  # FOR NO KEY UPDATE
+            ).all()
         live.update(
             pid
             for pid in session.scalars(

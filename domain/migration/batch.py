@@ -112,13 +112,18 @@ def migrate_range(
         items = _items(session, wave_id, first_id, last_id, statuses)
     if not items:
         return BatchResult()
-    try:
-        with app.unit_of_work() as session:
-            return migrate_items(
-                session, app.clock, app.settings, wave_id, items, renderer, actor=actor
-            )
-    except Exception as exc:  # any failure: find the organization(s) at fault one by one
-        log.warning("items %s-%s of wave %s: %s; one by one", first_id, last_id, wave_id, exc)
+    for attempt in range(1, RANGE_ATTEMPTS + 1):
+        try:
+            with app.unit_of_work() as session:
+                return migrate_items(
+                    session, app.clock, app.settings, wave_id, items, renderer, actor=actor
+                )
+        except Exception as exc:  # any failure: find the organization(s) at fault one by one
+            if transient(exc) and attempt < RANGE_ATTEMPTS:
+                log.info("items %s-%s of wave %s: %s; again", first_id, last_id, wave_id, exc)
+                continue
+            log.warning("items %s-%s of wave %s: %s; one by one", first_id, last_id, wave_id, exc)
+            break
     result = BatchResult(one_by_one=1)
     for item_id, organization_id in items:
         try:
@@ -137,6 +142,16 @@ def migrate_range(
                 one = fail_item(session, app.clock, wave_id, item_id, exc, actor=actor)
         result.merge(one)
     return result
+
+
+# PostgreSQL ends one of two transactions that wait on each other (a deadlock) or that it
+# cannot order (serialization): nothing is wrong with the organizations, the range runs again.
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+RANGE_ATTEMPTS = 3
+
+
+def transient(exc: BaseException) -> bool:
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) in TRANSIENT_SQLSTATES
 
 
 def _items(

@@ -139,7 +139,9 @@ def upsert_persons(
                 disabled.append(pid)
             if not has_password:
                 result.pending.add(pid)
-    missing = [e for e in emails if e not in result.ids]
+    # In one order for every batch: two batches inserting the same addresses side by side wait
+    # for each other address by address, never each for the other.
+    missing = sorted(e for e in emails if e not in result.ids)
     if missing:
         # RETURNING names the rows this statement inserted: exactly the persons created. An
         # address created by someone else meanwhile (an invitation accepted, another batch) is

@@ -152,6 +152,7 @@ def test_a_failure_rate_above_the_maximum_halts_and_a_rerun_resumes(
         wave_size=20,
         batch_size=3,
         max_failure_rate=0.1,
+        concurrent_batches=1,  # batch by batch: the halt comes before the third batch starts
         return_state=True,
     )
     assert state.is_failed()
@@ -265,7 +266,12 @@ def test_a_crash_in_batch_k_fails_the_run_and_a_rerun_resumes(
 
     monkeypatch.setattr(task_module, "migrate_range", crash_on_second)  # what the task calls
     state: State[Any] = login_migration(
-        as_of=SWITCH, canary_share=0, wave_size=20, batch_size=3, return_state=True
+        as_of=SWITCH,
+        canary_share=0,
+        wave_size=20,
+        batch_size=3,
+        concurrent_batches=1,  # the second batch is the second call
+        return_state=True,
     )
     assert state.is_failed() and "server closed the connection" in str(state.message)
     session.expire_all()
@@ -282,3 +288,48 @@ def test_a_crash_in_batch_k_fails_the_run_and_a_rerun_resumes(
     assert resumed.result()["migrated"] == 6
     assert count(session, Person) == 9 and count(session, Message) == 9
     assert count(session, Membership) == 10
+
+
+def test_batches_side_by_side_crash_halt_and_resume_to_the_same_end(
+    app: App, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two batches in flight (PostgreSQL; SQLite takes one at a time): a crash in one fails the
+    run once the other has finished, the counts of the run are what the database holds, and a
+    re-run ends where a run batch by batch ends."""
+    orgs = world(app, session)
+    real = batch.migrate_range
+    doomed = {orgs["fleet1"].id}
+
+    def crash_for_fleet1(*args: Any, **kwargs: Any) -> Any:
+        with app.sessions() as db:
+            owners = set(
+                db.scalars(
+                    select(MigrationItem.organization_id).where(
+                        MigrationItem.id.between(args[2], args[3])
+                    )
+                )
+            )
+        if owners & doomed:
+            raise ConnectionError("server closed the connection unexpectedly")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(task_module, "migrate_range", crash_for_fleet1)
+    state: State[Any] = login_migration(
+        as_of=SWITCH, canary_share=0, wave_size=20, batch_size=2, return_state=True
+    )
+    assert state.is_failed() and "server closed the connection" in str(state.message)
+    session.expire_all()
+    [run] = session.scalars(select(MigrationRun)).all()
+    migrated = count(session, MigrationItem, MigrationItem.status == MigrationItemStatus.MIGRATED)
+    assert run.status is MigrationRunStatus.FAILED and run.report is not None
+    assert run.report["migrated"] == migrated  # every batch that ran is counted
+    assert count(session, MigrationItem, MigrationItem.status == MigrationItemStatus.PENDING)
+
+    monkeypatch.setattr(task_module, "migrate_range", real)
+    resumed: State[Any] = login_migration(as_of=SWITCH, batch_size=2, return_state=True)
+    assert resumed.is_completed(), resumed
+    assert resumed.result()["migrated"] == 9 - migrated
+    session.expire_all()
+    assert count(session, Person) == 9 and count(session, Message) == 9
+    assert count(session, Membership) == 10
+    assert count(session, Registration, Registration.status == RegistrationStatus.MIGRATED) == 10

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from db.enums import (
@@ -181,6 +183,92 @@ def test_a_person_met_again_in_a_later_wave_is_reused_without_a_second_email(
     assert count(session, Message) == 1
     items = session.scalars(select(MigrationItem).order_by(MigrationItem.id)).all()
     assert [i.details["persons_created"] != [] for i in items if i.details] == [True, False]
+
+
+def test_two_batches_side_by_side_send_a_shared_person_one_email(
+    app: App, session: Session, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL batches run side by side. A person without a password and without a live
+    link (it expired) is in both: both batches reach the activation step together, and the
+    person still gets one email, from the batch that locked them first."""
+    if app.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one batch at a time")
+    first = organization(app, session, "Aoshio Kaiun")
+    second = organization(app, session, "Kuroshio Marine")
+    for org, boss in ((first, "boss@aoshio.example"), (second, "boss@kuroshio.example")):
+        verified(app, session, org, boss, Role.ADMINISTRATOR)
+        verified(app, session, org, "consultant@advisers.example", Role.NORMAL)
+    session.add(
+        Person(
+            email="consultant@advisers.example",
+            display_name="Consultant",
+            status=PersonStatus.PENDING_ACTIVATION,
+            created_at=clock.now(),
+        )
+    )
+    session.commit()
+    clock.set(SWITCH)
+    [wave] = plan_all(app)
+    start(app, wave)
+    with app.sessions() as db:
+        ranges = batch.item_ranges(db, wave.id, waves.TO_DO, 1)
+    assert len(ranges) == 2
+    together = threading.Barrier(2, timeout=20)
+    real = writes.disable_legacy
+
+    def meet_then_disable(*args: Any) -> None:  # the step just before the activation links
+        together.wait()
+        real(*args)
+
+    monkeypatch.setattr(writes, "disable_legacy", meet_then_disable)
+    renderer = ActivationRenderer(app.settings)
+    results: list[batch.BatchResult] = []
+
+    def migrate(first_id: int, last_id: int) -> None:
+        results.append(
+            batch.migrate_range(app, wave.id, first_id, last_id, waves.TO_DO, renderer, actor=ACTOR)
+        )
+
+    threads = [threading.Thread(target=migrate, args=r) for r in ranges]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert [(r.migrated, r.one_by_one) for r in results] == [(1, 0), (1, 0)]
+    assert all(c.passed for c in finish(app, wave))
+    assert count(session, Message, Message.to_address == "consultant@advisers.example") == 1
+    assert count(session, Message) == 3 and count(session, Person) == 3
+    assert sum(r.activation_emails for r in results) == 3
+
+
+def test_a_deadlock_runs_the_range_again_whole(
+    app: App, session: Session, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database ended the range's transaction to break a deadlock with another batch: the
+    range is simply done again, not taken apart one organization at a time."""
+    for n in range(3):
+        org = organization(app, session, f"Kaiun {n}", usage=False)
+        verified(app, session, org, f"boss@kaiun{n}.example", Role.ADMINISTRATOR)
+    session.commit()
+    clock.set(SWITCH)
+    [wave] = plan_all(app)
+    start(app, wave)
+    real = batch.migrate_items
+    calls = {"n": 0}
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    def deadlocked_once(*args: Any, **kwargs: Any) -> batch.BatchResult:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OperationalError("UPDATE registrations …", {}, Deadlock("deadlock detected"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(batch, "migrate_items", deadlocked_once)
+    result = run_wave(app, wave.id)
+    assert (result.migrated, result.one_by_one, calls["n"]) == (3, 0, 2)
+    assert count(session, Message) == 3
 
 
 def test_an_organization_with_only_visitors_is_migrated_and_listed(
