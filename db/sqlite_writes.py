@@ -14,7 +14,9 @@ writer queued behind it, that is every writer's latency. `WalCheckpointer` turns
 checkpoint off for one engine's connections and checkpoints from a background thread instead
 (``PASSIVE``: it never waits for, nor blocks, readers and writers). Commits then append to the WAL
 without syncing (``synchronous=NORMAL``), as before; only the checkpoint syncs, off the request
-path. Other processes (flows, the CLI) keep SQLite's automatic checkpoint.
+path. Other processes (flows, the CLI) keep SQLite's automatic checkpoint, but for bulk writers
+(`checkpoints_in_background`: the login migration), whose commits would wait on the copying of
+every batch they wrote; from a thread it runs in SQLite's C code beside their Python.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import logging
 import os
 import threading
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -118,3 +122,18 @@ class WalCheckpointer:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             self.checkpoint()
+
+
+@contextmanager
+def checkpoints_in_background(engine: Engine, *, interval: float = 0.1) -> Iterator[None]:
+    """A `WalCheckpointer` for the block on SQLite; nothing on other databases (PostgreSQL
+    checkpoints in its own processes). Connections opened before the block are dropped."""
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    checkpointer = WalCheckpointer(engine, interval=interval)
+    checkpointer.start()
+    try:
+        yield
+    finally:
+        checkpointer.stop()

@@ -22,6 +22,7 @@ from pydantic import Field
 
 from db.enums import MigrationRunStatus, WaveStatus
 from db.models import MigrationWave
+from db.sqlite_writes import checkpoints_in_background
 from domain.context import App
 from domain.migration import preflight, runs, waves
 from domain.migration.activation_mail import ActivationRenderer
@@ -151,14 +152,17 @@ def _migrate(
     halted: str | None = None
     closed: UnregisteredResult | None = None
     try:
-        for wave_id, name in wave_ids:
-            # Listed before it runs: a wave that stops on an error still counts what it did.
-            outcome = reports.WaveOutcome(name=name)
-            outcomes.append(outcome)
-            _run_wave(app, wave_id, outcome, batch_size, max_failure_rate, renderer, concurrent)
-            if outcome.halt_reason:
-                halted = f"wave {name}: {outcome.halt_reason}"
-                break
+        # On SQLite the log is copied into the database file beside the batches, not in their
+        # commits (a sixth of the run).
+        with checkpoints_in_background(app.engine):
+            for wave_id, name in wave_ids:
+                # Listed before it runs: a wave that stops on an error still counts what it did.
+                outcome = reports.WaveOutcome(name=name)
+                outcomes.append(outcome)
+                _run_wave(app, wave_id, outcome, batch_size, max_failure_rate, renderer, concurrent)
+                if outcome.halt_reason:
+                    halted = f"wave {name}: {outcome.halt_reason}"
+                    break
         if halted is None and only_wave is None:
             closed = close_unregistered_logins(app, batch_size, ACTOR)
     except Exception as exc:

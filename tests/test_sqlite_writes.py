@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from db.engine import make_engine
-from db.sqlite_writes import WalCheckpointer, WriteGate
+from db.sqlite_writes import WalCheckpointer, WriteGate, checkpoints_in_background
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -127,6 +127,42 @@ def test_checkpoints_are_for_sqlite_only() -> None:
     with pytest.raises(ValueError, match="SQLite"):
         WalCheckpointer(engine)
     engine.dispose()
+
+
+def test_a_bulk_writer_leaves_its_checkpoints_to_the_background(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'flow.db'}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
+    copied_in_background: list[int] = []
+    real = WalCheckpointer.checkpoint
+
+    def spied(self: WalCheckpointer) -> tuple[int, int, int] | None:
+        result = real(self)
+        if result is not None and threading.current_thread().name == "sqlite-checkpoint":
+            copied_in_background.append(result[2])
+        return result
+
+    monkeypatch.setattr(WalCheckpointer, "checkpoint", spied)
+    with checkpoints_in_background(engine, interval=0.05):
+        with engine.connect() as connection:
+            assert connection.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 0
+        for _ in range(6):  # batches of 100 pages and more, committed one after the other
+            with engine.begin() as connection:
+                connection.execute(text("INSERT INTO t (v) VALUES (:v)"), [{"v": "x" * 4000}] * 100)
+        deadline = time.monotonic() + 10
+        while sum(copied_in_background) < 600 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert sum(copied_in_background) >= 600  # page after page, copied by the thread
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 1000
+        assert connection.execute(text("SELECT count(*) FROM t")).scalar() == 600
+    engine.dispose()
+    postgres = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    with checkpoints_in_background(postgres):  # nothing to do there, and nothing connects
+        pass
+    postgres.dispose()
 
 
 def test_a_dropped_gate_closes_its_lock_file(tmp_path: Path) -> None:
