@@ -225,13 +225,20 @@ def _run_wave(
     try:
         try:
             submit()
+            checked = False
             while in_flight:
-                outcome.result.merge(in_flight.popleft().result())
-                with app.sessions() as session:
-                    reason = waves.failure_reason(waves.tally(session, wave_id), max_failure_rate)
-                if reason:
-                    outcome.halt_reason = reason
-                    break
+                done = in_flight.popleft().result()
+                outcome.result.merge(done)
+                # The wave's failure rate rises only with a batch that failed organizations:
+                # counted after the first batch (failures of an earlier run count too) and then
+                # after each such batch.
+                if done.failed or not checked:
+                    checked = True
+                    with app.sessions() as session:
+                        found = waves.tally(session, wave_id)
+                    if reason := waves.failure_reason(found, max_failure_rate):
+                        outcome.halt_reason = reason
+                        break
                 submit()
         finally:
             # Batches already running finish (each commits whole organizations or nothing) and
