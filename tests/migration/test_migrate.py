@@ -63,6 +63,15 @@ def start(app: App, wave: MigrationWave) -> None:
         waves.begin(session, app.clock, session.get_one(MigrationWave, wave.id), actor=ACTOR)
 
 
+def the_wave_started(app: App, session: Session, clock: FixedClock) -> MigrationWave:
+    """What the test set up, committed; on the switch day, the one wave planned and started."""
+    session.commit()
+    clock.set(SWITCH)
+    [wave] = plan_all(app)
+    start(app, wave)
+    return wave
+
+
 def finish(app: App, wave: MigrationWave) -> list[Check]:
     with app.unit_of_work() as session:
         return waves.finish(
@@ -206,10 +215,7 @@ def test_two_batches_side_by_side_send_a_shared_person_one_email(
             created_at=clock.now(),
         )
     )
-    session.commit()
-    clock.set(SWITCH)
-    [wave] = plan_all(app)
-    start(app, wave)
+    wave = the_wave_started(app, session, clock)
     with app.sessions() as db:
         ranges = batch.item_ranges(db, wave.id, waves.TO_DO, 1)
     assert len(ranges) == 2
@@ -249,10 +255,7 @@ def test_a_deadlock_runs_the_range_again_whole(
     for n in range(3):
         org = organization(app, session, f"Kaiun {n}", usage=False)
         verified(app, session, org, f"boss@kaiun{n}.example", Role.ADMINISTRATOR)
-    session.commit()
-    clock.set(SWITCH)
-    [wave] = plan_all(app)
-    start(app, wave)
+    wave = the_wave_started(app, session, clock)
     real = batch.migrate_items
     calls = {"n": 0}
 
@@ -356,10 +359,7 @@ def test_a_failure_in_batch_k_is_isolated_then_resumed_without_duplicates(
     for org in orgs:
         verified(app, session, org, f"admin@kaiun{org.id}.example", Role.ADMINISTRATOR)
         verified(app, session, org, "shared@advisers.example", Role.NORMAL)
-    session.commit()
-    clock.set(SWITCH)
-    [wave] = plan_all(app)
-    start(app, wave)
+    wave = the_wave_started(app, session, clock)
     real = writes.mark_registrations
     calls = {"n": 0}
     doomed = {orgs[4].id, orgs[5].id}  # both in the second batch of three
