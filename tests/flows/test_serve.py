@@ -50,6 +50,7 @@ EXPECTED = {
             "batch_size",
             "max_failure_rate",
             "only_wave",
+            "concurrent_batches",
         },
     ),
     "migration-rollback": (None, {"wave", "reason", "dry_run", "force", "batch_size"}),
