@@ -235,7 +235,7 @@ def migrate_items(
             continue
         usable[reg.organization_id].append(reg)
 
-    persons = writes.upsert_persons(session, clock, [r for rs in usable.values() for r in rs], now)
+    persons = writes.upsert_persons(session, [r for rs in usable.values() for r in rs], now)
     memberships = writes.write_memberships(
         session, usable, persons, {org: item for item, org in items}, now
     )

@@ -34,7 +34,6 @@ from db.models import (
     Registration,
     VerificationToken,
 )
-from domain.clock import Clock
 
 PERSONS = cast(Table, Person.__table__)
 MEMBERSHIPS = cast(Table, Membership.__table__)
@@ -113,9 +112,7 @@ class Persons:
     locale: dict[int, Locale | None]
 
 
-def upsert_persons(
-    session: Session, clock: Clock, regs: Sequence[RegRow], now: dt.datetime
-) -> Persons:
+def upsert_persons(session: Session, regs: Sequence[RegRow], now: dt.datetime) -> Persons:
     """One person per address: found, re-enabled after a rollback, or created."""
     names: dict[str, str] = {}
     for reg in regs:  # ordered by registration id: the first registration names the person
